@@ -1,0 +1,83 @@
+/**
+ * Validators shared by the constructs (eager prop checks) and the environment config checks.
+ * Each returns `undefined` when the value is fine, or the rule it breaks as a phrase that completes
+ * "<field> ...", e.g. `must be an integer >= 1`.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const SUFFIX: { readonly [suffix: string]: number } = {
+  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
+
+/** `must be a DNS-1123 label ...` unless `value` is a valid label (Service, Deployment, namespace names). */
+export function checkDnsLabel(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length <= 63 && DNS_LABEL.test(value)) return undefined;
+  return 'must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)';
+}
+
+/** Rule broken by `value` as a DNS-1123 subdomain (host names, Secret and ConfigMap names). */
+export function checkDnsSubdomain(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 253
+    && value.split('.').every((label) => DNS_LABEL.test(label))) {
+    return undefined;
+  }
+  return 'must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters)';
+}
+
+/** Rule broken by `value` as an image tag; `latest` and empty tags are never accepted. */
+export function checkImageTag(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.toLowerCase() === 'latest') {
+    return 'must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"';
+  }
+  if (typeof value === 'string' && IMAGE_TAG.test(value)) return undefined;
+  return 'must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA)';
+}
+
+/** Rule broken by `value` as an integer within `[min, max]`. */
+export function checkInteger(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return undefined;
+  return max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+}
+
+/** Rule broken by `value` as a TCP port number. */
+export function checkPort(value: unknown): string | undefined {
+  return checkInteger(value, 1, 65535);
+}
+
+/**
+ * Parses a Kubernetes quantity (`250m`, `1.5`, `512Mi`, `1e3`) into its numeric value in base units
+ * (cores or bytes). Returns `undefined` for anything the API server would reject.
+ */
+export function parseQuantity(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = QUANTITY.exec(value);
+  if (!match) return undefined;
+  const [, number, suffix = ''] = match;
+  const multiplier = SUFFIX[suffix] ?? 10 ** Number(suffix.slice(1));
+  return Number(number) * multiplier;
+}
+
+/** Rule broken by `value` as a non-negative CPU or memory quantity. */
+export function checkQuantity(value: unknown, what: 'cpu' | 'memory'): string | undefined {
+  const parsed = parseQuantity(value);
+  if (parsed !== undefined && parsed >= 0) return undefined;
+  return what === 'cpu'
+    ? 'must be a CPU quantity such as "250m" or "1"'
+    : 'must be a memory quantity such as "256Mi" or "1Gi"';
+}
+
+/** Thrown for invalid construct props: names the construct, the field, the bad value and the rule. */
+export class PropsError extends Error {
+  constructor(where: string, field: string, value: unknown, rule: string) {
+    super(`${where}: ${field} ${rule}, got ${JSON.stringify(value)}`);
+    this.name = 'PropsError';
+  }
+}
+
+/** Throws a {@link PropsError} when `rule` is defined; returns silently otherwise. */
+export function assertValid(where: string, field: string, value: unknown, rule: string | undefined): void {
+  if (rule !== undefined) throw new PropsError(where, field, value, rule);
+}

@@ -1,0 +1,78 @@
+/**
+ * The typed shape of an environment: everything that differs between staging, production and any
+ * environment added later. An environment file is one object of type {@link EnvironmentConfig}; it never
+ * builds constructs. `resolveEnvironment` fills in the `defaults` block and `validateEnvironment`
+ * checks the result as a whole.
+ */
+
+import { ContainerResources, ProbeTimings } from '../constructs/microservice';
+
+export type { ProbeTimings };
+
+/** Requests and limits of a container (the library's type). Every request must be <= its limit. */
+export type ResourceSettings = ContainerResources;
+
+/** Liveness and readiness probe timings. */
+export interface ProbeSettings {
+  readonly liveness: ProbeTimings;
+  readonly readiness: ProbeTimings;
+}
+
+/** Per-component settings of one environment, fully resolved. */
+export interface ComponentSettings {
+  /** Desired pod count (for blue/green: the full size of the active colour). */
+  readonly replicas: number;
+  readonly resources: ResourceSettings;
+  /** Image tag, never `latest`: a release version (`v1.4.2`) or a commit SHA. */
+  readonly imageTag: string;
+  readonly probes: ProbeSettings;
+}
+
+/** What an environment may override per component; anything omitted comes from `defaults`. */
+export interface ComponentOverrides {
+  readonly replicas?: number;
+  readonly resources?: Partial<ResourceSettings>;
+  readonly imageTag?: string;
+  readonly probes?: Partial<ProbeSettings>;
+}
+
+/** Hosts served by the environment's Ingress. */
+export interface DomainSettings {
+  /** Host of the web frontend, e.g. `staging.soundcore-kcp.com`. */
+  readonly frontend: string;
+  /** Host of the public API, e.g. `staging-api.soundcore-kcp.com`. */
+  readonly api: string;
+}
+
+/** TLS for the Ingress hosts. */
+export interface TlsSettings {
+  /** cert-manager ClusterIssuer that issues the certificates (annotation on the Ingress). */
+  readonly clusterIssuer: string;
+  /** Secret receiving the certificate of the frontend host. */
+  readonly frontendSecretName: string;
+  /** Secret receiving the certificate of the API host. */
+  readonly apiSecretName: string;
+}
+
+/** One environment, as written in its file. */
+export interface EnvironmentConfig {
+  /** Short name, also the folder under `dist/` and the `environment` label: `staging`. */
+  readonly name: string;
+  /** Namespace every object of the environment lives in. */
+  readonly namespace: string;
+  readonly domains: DomainSettings;
+  readonly tls: TlsSettings;
+  /** `NODE_ENV` of the frontend. */
+  readonly nodeEnv: string;
+  /** `log_level` in the `app-config` ConfigMap, read by the FastAPI services. */
+  readonly logLevel: 'debug' | 'info' | 'warning' | 'error';
+  /** Settings every component starts from (the common block). */
+  readonly defaults: ComponentSettings;
+  /** Per-component overrides, keyed by component name from the catalogue. */
+  readonly components: { readonly [component: string]: ComponentOverrides };
+}
+
+/** An environment with every component's settings filled in from `defaults`. */
+export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components'> {
+  readonly components: { readonly [component: string]: ComponentSettings };
+}

@@ -1,0 +1,44 @@
+import { EnvironmentConfig } from './model';
+
+/**
+ * Production: deployed from release tags (`vX.Y.Z`). Frontend sizes, knowledge-service's five
+ * replicas and the probe timings are the seed's; the other backends run three replicas so that one
+ * node drain never takes a service below two pods.
+ */
+export const production: EnvironmentConfig = {
+  name: 'production',
+  namespace: 'soundcore-kcp-prod',
+  domains: { frontend: 'soundcore-kcp.com', api: 'api.soundcore-kcp.com' },
+  tls: {
+    clusterIssuer: 'letsencrypt-prod',
+    frontendSecretName: 'soundcore-kcp-tls',
+    apiSecretName: 'soundcore-kcp-api-tls',
+  },
+  nodeEnv: 'production',
+  logLevel: 'info',
+  defaults: {
+    replicas: 3,
+    imageTag: 'v1.0.0',
+    resources: {
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { cpu: '1000m', memory: '1Gi' },
+    },
+    probes: {
+      liveness: { initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+      readiness: { initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+    },
+  },
+  components: {
+    'frontend': {
+      resources: {
+        requests: { cpu: '250m', memory: '256Mi' },
+        limits: { cpu: '500m', memory: '512Mi' },
+      },
+    },
+    'knowledge-service': { replicas: 5 },
+    'content-service': {},
+    'support-service': {},
+    'analytics-service': {},
+    'auth-service': {},
+  },
+};

@@ -1,0 +1,184 @@
+/**
+ * Resolves environment files against the catalogue and validates them as a whole: every problem of
+ * every environment is collected and reported at once, before anything is synthesized or written.
+ */
+import {
+  checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity, parseQuantity,
+} from '../constructs/validation';
+import { ComponentSpec } from './catalogue';
+import {
+  ComponentOverrides, ComponentSettings, EnvironmentConfig, ProbeTimings, ResolvedEnvironment,
+} from './model';
+
+/** One problem found in the configuration. */
+export interface ConfigProblem {
+  /** Environment name (or `catalogue`). */
+  readonly environment: string;
+  /** Component name, when the problem belongs to one. */
+  readonly component?: string;
+  /** Dotted path of the field, e.g. `resources.requests.cpu`. */
+  readonly field: string;
+  readonly value: unknown;
+  /** What is allowed, as a phrase completing "<field> ...". */
+  readonly rule: string;
+}
+
+/** Formats a problem as `production/knowledge-service: replicas must be an integer >= 1, got 0`. */
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.component ? `${p.environment}/${p.component}` : p.environment;
+  return `${where}: ${p.field} ${p.rule}, got ${JSON.stringify(p.value)}`;
+}
+
+/** Every problem of an invalid configuration; thrown before anything is synthesized. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: readonly ConfigProblem[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`
+      + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warning', 'error'];
+
+/**
+ * Validates the catalogue and every environment, and returns the resolved environments.
+ * @throws ConfigError listing every problem found, when there is at least one.
+ */
+export function resolveEnvironments(
+  environments: readonly EnvironmentConfig[],
+  catalogue: readonly ComponentSpec[],
+): ResolvedEnvironment[] {
+  const problems: ConfigProblem[] = [...validateCatalogue(catalogue)];
+  problems.push(...duplicates(environments.map((e) => e.name), 'name', 'registry'));
+  problems.push(...duplicates(environments.map((e) => e.namespace), 'namespace', 'registry'));
+  const resolved = environments.map((env) => {
+    const result = resolveEnvironment(env, catalogue);
+    problems.push(...validateEnvironment(env, result, catalogue));
+    return result;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+/** Fills in every catalogue component from the environment's `defaults` (no validation). */
+export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly ComponentSpec[]): ResolvedEnvironment {
+  const components: { [name: string]: ComponentSettings } = {};
+  for (const spec of catalogue) {
+    components[spec.name] = merge(env.defaults, env.components?.[spec.name] ?? {});
+  }
+  return { ...env, components };
+}
+
+function merge(defaults: ComponentSettings, o: ComponentOverrides): ComponentSettings {
+  return {
+    replicas: o.replicas ?? defaults.replicas,
+    imageTag: o.imageTag ?? defaults.imageTag,
+    resources: {
+      requests: o.resources?.requests ?? defaults.resources?.requests,
+      limits: o.resources?.limits ?? defaults.resources?.limits,
+    },
+    probes: {
+      liveness: o.probes?.liveness ?? defaults.probes?.liveness,
+      readiness: o.probes?.readiness ?? defaults.probes?.readiness,
+    },
+  };
+}
+
+/** Problems of the catalogue itself: names, ports, duplicates. */
+export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (component: string, field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment: 'catalogue', component, field, value, rule });
+  };
+  for (const c of catalogue) {
+    at(c.name, 'name', c.name, checkDnsLabel(c.name));
+    at(c.name, 'containerPort', c.containerPort, checkPort(c.containerPort));
+    at(c.name, 'servicePort', c.servicePort, checkPort(c.servicePort));
+    at(c.name, 'healthPath', c.healthPath, c.healthPath?.startsWith('/') ? undefined : 'must be an absolute HTTP path');
+  }
+  problems.push(...duplicates(catalogue.map((c) => c.name), 'name', 'catalogue'));
+  const portOwners = new Map<number, string>();
+  for (const c of catalogue) {
+    const owner = portOwners.get(c.containerPort);
+    if (owner !== undefined) {
+      at(c.name, 'containerPort', c.containerPort, `must be unique in the catalogue (already used by ${owner})`);
+    }
+    portOwners.set(c.containerPort, c.name);
+  }
+  return problems;
+}
+
+/** Problems of one environment, checked on its resolved form. */
+export function validateEnvironment(
+  env: EnvironmentConfig,
+  resolved: ResolvedEnvironment,
+  catalogue: readonly ComponentSpec[],
+): ConfigProblem[] {
+  const envName = typeof env.name === 'string' && env.name !== '' ? env.name : '<unnamed>';
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined, component?: string) => {
+    if (rule) problems.push({ environment: envName, component, field, value, rule });
+  };
+
+  at('name', env.name, checkDnsLabel(env.name));
+  at('namespace', env.namespace, checkDnsLabel(env.namespace));
+  at('domains.frontend', env.domains?.frontend, checkDnsSubdomain(env.domains?.frontend));
+  at('domains.api', env.domains?.api, checkDnsSubdomain(env.domains?.api));
+  if (env.domains?.frontend !== undefined && env.domains.frontend === env.domains.api) {
+    at('domains.api', env.domains.api, 'must differ from domains.frontend');
+  }
+  at('tls.clusterIssuer', env.tls?.clusterIssuer, checkDnsSubdomain(env.tls?.clusterIssuer));
+  at('tls.frontendSecretName', env.tls?.frontendSecretName, checkDnsSubdomain(env.tls?.frontendSecretName));
+  at('tls.apiSecretName', env.tls?.apiSecretName, checkDnsSubdomain(env.tls?.apiSecretName));
+  at('nodeEnv', env.nodeEnv, typeof env.nodeEnv === 'string' && env.nodeEnv !== '' ? undefined : 'must be a non-empty string');
+  at('logLevel', env.logLevel, LOG_LEVELS.includes(env.logLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const known = catalogue.map((c) => c.name);
+  for (const name of Object.keys(env.components ?? {})) {
+    if (!known.includes(name)) {
+      at('components', name, `must name a catalogue component (${known.join(', ')})`, name);
+    }
+  }
+  for (const spec of catalogue) {
+    problems.push(...validateComponent(envName, spec.name, resolved.components[spec.name]));
+  }
+  return problems;
+}
+
+function validateComponent(environment: string, component: string, s: ComponentSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment, component, field, value, rule });
+  };
+  at('replicas', s.replicas, checkInteger(s.replicas, 1));
+  at('imageTag', s.imageTag, checkImageTag(s.imageTag));
+  for (const kind of ['cpu', 'memory'] as const) {
+    const request = s.resources.requests?.[kind];
+    const limit = s.resources.limits?.[kind];
+    at(`resources.requests.${kind}`, request, checkQuantity(request, kind));
+    at(`resources.limits.${kind}`, limit, checkQuantity(limit, kind));
+    const r = parseQuantity(request);
+    const l = parseQuantity(limit);
+    if (r !== undefined && l !== undefined && r > l) {
+      at(`resources.requests.${kind}`, request, `must not exceed resources.limits.${kind} (${limit})`);
+    }
+  }
+  for (const probe of ['liveness', 'readiness'] as const) {
+    const t: Partial<ProbeTimings> = s.probes[probe] ?? {};
+    at(`probes.${probe}.initialDelaySeconds`, t.initialDelaySeconds, checkInteger(t.initialDelaySeconds, 0));
+    at(`probes.${probe}.periodSeconds`, t.periodSeconds, checkInteger(t.periodSeconds, 1));
+    at(`probes.${probe}.timeoutSeconds`, t.timeoutSeconds, checkInteger(t.timeoutSeconds, 1));
+    at(`probes.${probe}.failureThreshold`, t.failureThreshold, checkInteger(t.failureThreshold, 1));
+  }
+  return problems;
+}
+
+function duplicates(values: readonly string[], field: string, environment: string): ConfigProblem[] {
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const value of values) {
+    if (seen.has(value)) problems.push({ environment, field, value, rule: 'must be unique' });
+    seen.add(value);
+  }
+  return problems;
+}

@@ -1,0 +1,45 @@
+import { EnvironmentConfig } from './model';
+
+/**
+ * Staging: deployed from the default branch. Images are pinned to the commit SHA that the
+ * image-build pipeline pushed (never `:latest`, so what runs is what this file says).
+ * Frontend values are the seed's; backends use the same shape with FastAPI-sized memory.
+ */
+export const staging: EnvironmentConfig = {
+  name: 'staging',
+  namespace: 'soundcore-kcp-staging',
+  domains: { frontend: 'staging.soundcore-kcp.com', api: 'staging-api.soundcore-kcp.com' },
+  tls: {
+    clusterIssuer: 'letsencrypt-staging',
+    frontendSecretName: 'soundcore-kcp-staging-tls',
+    apiSecretName: 'soundcore-kcp-staging-api-tls',
+  },
+  nodeEnv: 'staging',
+  logLevel: 'debug',
+  defaults: {
+    replicas: 2,
+    imageTag: '3f9c2a1e7b6d4c0a9e8f7d6c5b4a39281706f5e4',
+    resources: {
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { cpu: '500m', memory: '512Mi' },
+    },
+    // Seed timings; timeout and failure threshold are the Kubernetes defaults the seed relied on.
+    probes: {
+      liveness: { initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 },
+      readiness: { initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3 },
+    },
+  },
+  components: {
+    'frontend': {
+      resources: {
+        requests: { cpu: '100m', memory: '128Mi' },
+        limits: { cpu: '250m', memory: '256Mi' },
+      },
+    },
+    'knowledge-service': {},
+    'content-service': {},
+    'support-service': {},
+    'analytics-service': {},
+    'auth-service': {},
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * The composition root: reads the environment registry and the component catalogue, validates them
+ * as a whole, builds one chart per environment from the construct library, and writes `dist/`.
+ *
+ *   npm run synth          (or `cdk8s synth`, which runs the same entry point)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Microservice, SecureNamespace, TlsIngress } from './constructs';
+import {
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY,
+  ResolvedEnvironment, resolveEnvironments, Tier,
+} from './environments';
+import { diffTree, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
+
+/** Value of the `project` label and `app.kubernetes.io/part-of`. */
+export const PROJECT = 'soundcore-kcp';
+
+/** Properties of a {@link KcpEnvironmentChart}. */
+export interface KcpEnvironmentChartProps {
+  /** The environment, resolved and validated. */
+  readonly environment: ResolvedEnvironment;
+  /** The components to deploy. */
+  readonly catalogue: readonly ComponentSpec[];
+}
+
+/** Everything one KCP environment runs, in its own namespace. */
+export class KcpEnvironmentChart extends Chart {
+  /** The workloads, by component name. */
+  public readonly workloads: ReadonlyMap<string, Microservice>;
+
+  constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
+    const env = props.environment;
+    super(scope, id, { namespace: env.namespace, labels: { environment: env.name } });
+
+    new SecureNamespace(this, 'Namespace', {
+      name: env.namespace,
+      labels: { environment: env.name, project: PROJECT },
+    });
+
+    const appConfig = new kplus.ConfigMap(this, 'AppConfig', {
+      metadata: { name: 'app-config' },
+      data: {
+        api_base_url: `https://${env.domains.api}`,
+        environment: env.name,
+        log_level: env.logLevel,
+      },
+    });
+
+    const workloads = new Map<string, Microservice>();
+    for (const spec of props.catalogue) {
+      const settings = env.components[spec.name];
+      const envVars: { [name: string]: kplus.EnvValue } = spec.tier === Tier.FRONTEND
+        ? {
+          NODE_ENV: kplus.EnvValue.fromValue(env.nodeEnv),
+          API_BASE_URL: kplus.EnvValue.fromConfigMap(appConfig, 'api_base_url'),
+        }
+        : {
+          ENVIRONMENT: kplus.EnvValue.fromConfigMap(appConfig, 'environment'),
+          LOG_LEVEL: kplus.EnvValue.fromConfigMap(appConfig, 'log_level'),
+        };
+      workloads.set(spec.name, new Microservice(this, spec.name, {
+        name: spec.name,
+        image: `${IMAGE_REGISTRY}/${spec.name}`,
+        imageTag: settings.imageTag,
+        containerPort: spec.containerPort,
+        servicePort: spec.servicePort,
+        healthPath: spec.healthPath,
+        replicas: settings.replicas,
+        resources: settings.resources,
+        liveness: settings.probes.liveness,
+        readiness: settings.probes.readiness,
+        env: envVars,
+        component: spec.tier,
+        partOf: PROJECT,
+        labels: { environment: env.name },
+        writablePaths: spec.writablePaths,
+      }));
+    }
+    this.workloads = workloads;
+
+    const ingress = new TlsIngress(this, 'Ingress', {
+      name: PROJECT,
+      clusterIssuer: env.tls.clusterIssuer,
+      labels: { 'app.kubernetes.io/part-of': PROJECT },
+    });
+    const hosts: { [host in Host]: string } = { [Host.FRONTEND]: env.domains.frontend, [Host.API]: env.domains.api };
+    ingress.addHost(env.domains.frontend, env.tls.frontendSecretName);
+    ingress.addHost(env.domains.api, env.tls.apiSecretName);
+    for (const spec of props.catalogue) {
+      for (const prefix of spec.routes.paths) {
+        ingress.route(hosts[spec.routes.host], prefix, workloads.get(spec.name)!);
+      }
+    }
+  }
+}
+
+/** Builds the app: one chart per (already resolved) environment. */
+export function buildApp(environments: readonly ResolvedEnvironment[], catalogue: readonly ComponentSpec[] = CATALOGUE): App {
+  const app = new App();
+  for (const environment of environments) {
+    new KcpEnvironmentChart(app, environment.name, { environment, catalogue });
+  }
+  return app;
+}
+
+/**
+ * Validates the configuration as a whole, synthesizes every environment and renders the `dist/`
+ * tree in memory. Nothing is written.
+ * @throws ConfigError with every configuration problem, before any construct is built.
+ */
+export function synthesize(
+  environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
+  catalogue: readonly ComponentSpec[] = CATALOGUE,
+): OutputTree {
+  const resolved = resolveEnvironments(environments, catalogue);
+  return renderTree(synthesizeCharts(buildApp(resolved, catalogue)));
+}
+
+/** The project root (this file runs from the root in tests and from `.build/` when bundled). */
+export const ROOT = fs.existsSync(path.join(__dirname, 'package.json')) ? __dirname : path.resolve(__dirname, '..');
+
+/** Options of {@link writeManifests}. */
+export interface WriteOptions {
+  /** Environments to synthesize. @default ENVIRONMENTS */
+  readonly environments?: readonly EnvironmentConfig[];
+  /** Components to deploy. @default CATALOGUE */
+  readonly catalogue?: readonly ComponentSpec[];
+  /** Folder to write. @default <root>/dist */
+  readonly outdir?: string;
+  /** A second folder receiving a copy (the `cdk8s synth` CLI's output). @default - none */
+  readonly copyTo?: string;
+  /** Where progress and errors go. @default process.stdout / process.stderr */
+  readonly out?: (line: string) => void;
+  readonly err?: (line: string) => void;
+}
+
+/**
+ * Synthesizes and writes the manifests. Returns the exit code: 0, or 1 when the configuration or a
+ * construct is invalid, in which case nothing is written and `outdir` is left as it was.
+ */
+export function writeManifests(o: WriteOptions = {}): number {
+  const started = process.hrtime.bigint();
+  const out = o.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = o.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const outdir = path.resolve(o.outdir ?? path.join(ROOT, 'dist'));
+  let tree: OutputTree;
+  try {
+    tree = synthesize(o.environments, o.catalogue);
+  } catch (e) {
+    const reason = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
+    err(`synth failed, nothing written (${path.relative(ROOT, outdir) || outdir} left unchanged): ${reason}`);
+    return 1;
+  }
+  const diff = diffTree(outdir, tree);
+  writeTree(outdir, tree);
+  if (o.copyTo !== undefined && path.resolve(o.copyTo) !== outdir) writeTree(o.copyTo, tree);
+
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const changes = diff.changed.length + diff.missing.length + diff.extra.length;
+  const summary = changes === 0 ? 'unchanged'
+    : `${diff.missing.length} added, ${diff.changed.length} changed, ${diff.extra.length} removed`;
+  out(`${path.relative(ROOT, outdir) || outdir}/: ${tree.size} files, ${summary} (${ms.toFixed(0)} ms)`);
+  return 0;
+}
+
+/** Entry point of `npm run synth` and `cdk8s synth`. Returns the process exit code. */
+export function main(): number {
+  // `cdk8s synth` empties its output folder before running us, so cdk8s.yaml points it at a scratch
+  // folder rather than dist/; it gets a copy for its file listing and validation plugins.
+  const cliOut = process.env.CDK8S_OUTDIR;
+  return writeManifests({ copyTo: cliOut === undefined ? undefined : path.resolve(ROOT, cliOut) });
+}

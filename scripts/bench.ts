@@ -1,0 +1,91 @@
+/**
+ * `npm run bench`: how fast synthesis is, measured, never asserted in tests.
+ *
+ * 1. `npm run synth` as a user runs it (fresh processes per run, warm bundle cache): median, min
+ *    and max wall time and peak RSS over several runs; then the same without npm's own start-up.
+ * 2. `cdk8s synth` through the CLI (fewer runs; the CLI alone costs most of it).
+ * 3. Scaling: one generated environment with 60 and 300 components synthesized in-process, to show
+ *    that cost grows linearly with the number of components.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT, synthesize } from '../main';
+import { ComponentSpec, Host, Tier } from '../environments/catalogue';
+import { staging } from '../environments/staging';
+import { EnvironmentConfig } from '../environments/model';
+
+interface Sample { readonly ms: number; readonly rssMiB: number }
+
+const RSS_HOOK = `process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));`;
+
+function runOnce(command: string, args: string[]): Sample {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-bench-'));
+  const hook = path.join(dir, 'rss-hook.js');
+  const rssFile = path.join(dir, 'rss');
+  fs.writeFileSync(hook, RSS_HOOK);
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: `--require ${hook}`, BENCH_RSS_FILE: rssFile },
+    encoding: 'utf8',
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  // The hook runs in every Node process of the command; the file holds the last one's peak.
+  const rssMiB = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) / 1024 : NaN;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ms, rssMiB };
+}
+
+function summarize(label: string, samples: Sample[]): string {
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const median = ms[Math.floor(ms.length / 2)];
+  const peak = Math.max(...samples.map((s) => s.rssMiB));
+  return `${label.padEnd(34)} median ${median.toFixed(0).padStart(5)} ms  min ${ms[0].toFixed(0).padStart(5)} ms  max ${ms[ms.length - 1].toFixed(0).padStart(5)} ms  peak RSS ${peak.toFixed(0)} MiB  (${samples.length} runs)`;
+}
+
+/** A staging-like environment with `n` generated backend components. */
+function generated(n: number): { env: EnvironmentConfig; catalogue: ComponentSpec[] } {
+  const catalogue: ComponentSpec[] = Array.from({ length: n }, (_, i) => ({
+    name: `svc-${String(i).padStart(3, '0')}`,
+    tier: Tier.BACKEND,
+    containerPort: 10000 + i,
+    servicePort: 10000 + i,
+    healthPath: '/health',
+    routes: { host: Host.API, paths: [`/api/v1/svc-${i}`] },
+    writablePaths: ['/tmp'],
+  }));
+  return { env: { ...staging, name: `scale-${n}`, namespace: `scale-${n}`, components: {} }, catalogue };
+}
+
+function scaling(n: number): string {
+  const { env, catalogue } = generated(n);
+  synthesize([env], catalogue); // warm-up
+  const times: number[] = [];
+  let files = 0;
+  for (let i = 0; i < 5; i++) {
+    const started = process.hrtime.bigint();
+    files = synthesize([env], catalogue).size;
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  const median = times.sort((a, b) => a - b)[2];
+  return `in-process synth, ${String(n).padStart(3)} components   median ${median.toFixed(0).padStart(5)} ms  (${files} objects, ${(median / n).toFixed(2)} ms per component)`;
+}
+
+export function main(args: string[]): number {
+  const runs = Number(args[0] ?? 11);
+  const node = process.execPath;
+  runOnce(node, ['scripts/run.js', 'main.ts']); // warm the bundle cache, as any second synth is
+  const lines = [
+    `node ${process.version}, ${os.cpus().length} cores, ${os.platform()}`,
+    summarize('npm run synth', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'synth']))),
+    summarize('  of which ours (node scripts/run.js)', Array.from({ length: runs }, () => runOnce(node, ['scripts/run.js', 'main.ts']))),
+    summarize('cdk8s synth (CLI)', Array.from({ length: Math.max(3, Math.floor(runs / 3)) }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth']))),
+    scaling(60),
+    scaling(300),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

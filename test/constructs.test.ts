@@ -1,0 +1,88 @@
+import { Testing } from 'cdk8s';
+import { Microservice, MicroserviceProps, SecureNamespace, TlsIngress } from '../constructs';
+
+const BASE: MicroserviceProps = {
+  name: 'orders',
+  image: 'registry.example.com/shop/orders',
+  imageTag: 'v2.3.1',
+  containerPort: 8080,
+  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+};
+
+describe('Microservice', () => {
+  test('renders a hardened Deployment and a Service with exact names and stable selectors', () => {
+    // GIVEN
+    const chart = Testing.chart();
+    // WHEN
+    const svc = new Microservice(chart, 'Orders', { ...BASE, replicas: 3, labels: { team: 'shop' } });
+    // THEN
+    const objs = Testing.synth(chart);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/orders', 'Deployment/orders']);
+    const deployment = objs[1];
+    expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'orders' } });
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ 'app': 'orders', 'team': 'shop', 'app.kubernetes.io/version': 'v2.3.1' });
+    expect(deployment.spec.replicas).toBe(3);
+    expect(objs[0].spec.selector).toEqual({ app: 'orders' });
+    expect(svc.servicePort).toBe(8080);
+    expect(JSON.stringify(objs)).not.toContain('cdk8s.io/metadata.addr');
+    expect(objs).toMatchSnapshot();
+  });
+
+  test('defaults to 2 replicas, /health probes with Kubernetes timings and a /tmp emptyDir', () => {
+    const chart = Testing.chart();
+    const svc = new Microservice(chart, 'Orders', BASE);
+    const [, deployment] = Testing.synth(chart);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(svc.replicas).toBe(2);
+    expect(container.livenessProbe).toEqual({
+      httpGet: { path: '/health', port: 8080, scheme: 'HTTP' },
+      initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3,
+    });
+    expect(container.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+  });
+
+  test.each([
+    [{ name: 'Orders_Service' }, /^Microservice Orders_Service: name must be a DNS-1123 label .*, got "Orders_Service"$/],
+    [{ imageTag: 'latest' }, /^Microservice orders: imageTag must be a pinned tag .*not "latest", got "latest"$/],
+    [{ replicas: 0 }, /^Microservice orders: replicas must be an integer >= 1, got 0$/],
+    [{ containerPort: 70000 }, /^Microservice orders: containerPort must be an integer from 1 to 65535, got 70000$/],
+    [{ resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } } },
+      /^Microservice orders: resources.requests.cpu must not exceed resources.limits.cpu \(500m\), got "1"$/],
+  ])('throws on bad props %j', (patch, message) => {
+    expect(() => new Microservice(Testing.chart(), 'Orders', { ...BASE, ...patch })).toThrow(message);
+  });
+});
+
+describe('SecureNamespace', () => {
+  test('enforces restricted Pod Security and is cluster-scoped even inside a namespaced chart', () => {
+    const chart = Testing.chart();
+    new SecureNamespace(chart, 'Ns', { name: 'shop', labels: { team: 'shop' } });
+    const [ns] = Testing.synth(chart);
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(ns.metadata.namespace).toBeUndefined();
+  });
+});
+
+describe('TlsIngress', () => {
+  test('throws when routing to a host that was not added', () => {
+    const chart = Testing.chart();
+    const ingress = new TlsIngress(chart, 'Ingress', { name: 'shop' });
+    const orders = new Microservice(chart, 'Orders', BASE);
+    expect(() => ingress.route('shop.example.com', '/', orders))
+      .toThrow('TlsIngress: host must be added with addHost() before routing to it (hosts: ), got "shop.example.com"');
+  });
+
+  test('adds a TLS entry per host and routes by prefix to the service port', () => {
+    const chart = Testing.chart();
+    const ingress = new TlsIngress(chart, 'Ingress', { name: 'shop', clusterIssuer: 'letsencrypt' });
+    const orders = new Microservice(chart, 'Orders', { ...BASE, servicePort: 80 });
+    ingress.addHost('shop.example.com', 'shop-tls');
+    ingress.route('shop.example.com', '/orders', orders);
+    const obj = Testing.synth(chart).find((o) => o.kind === 'Ingress');
+    expect(obj.spec.tls).toEqual([{ hosts: ['shop.example.com'], secretName: 'shop-tls' }]);
+    expect(obj.spec.rules[0].http.paths[0]).toEqual({
+      path: '/orders', pathType: 'Prefix', backend: { service: { name: 'orders', port: { number: 80 } } },
+    });
+    expect(() => ingress.addHost('shop.example.com', 'x')).toThrow('must be added once');
+  });
+});

@@ -1,0 +1,118 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ROOT, synthesize, writeManifests } from '../main';
+import { ENVIRONMENTS, EnvironmentConfig } from '../environments';
+import { production } from '../environments/production';
+import { staging } from '../environments/staging';
+import { diffTree, readTree } from '../synth/output';
+import { find, synthObjects } from './helpers';
+
+const DIST = path.join(ROOT, 'dist');
+
+describe('committed dist/', () => {
+  test('equals a fresh synth (run `npm run synth` and commit when this fails)', () => {
+    const diff = diffTree(DIST, synthesize());
+    expect({ stale: diff.changed, missing: diff.missing, extra: diff.extra }).toEqual({ stale: [], missing: [], extra: [] });
+  });
+
+  test('synthesizing twice gives byte-identical output', () => {
+    const first = synthesize();
+    const second = synthesize();
+    expect([...second.entries()]).toEqual([...first.entries()]);
+  });
+
+  test('holds one folder per environment and one object per file', () => {
+    const tree = readTree(DIST);
+    const folders = new Set([...tree.keys()].map((f) => f.split('/')[0]));
+    expect([...folders].sort()).toEqual(ENVIRONMENTS.map((e) => e.name).sort());
+    for (const [file, content] of tree) {
+      if (!file.endsWith('.yaml')) continue;
+      const docs = YAML.parseAllDocuments(content);
+      expect([file, docs.length]).toEqual([file, 1]);
+      const obj = docs[0].toJS();
+      expect(path.basename(file)).toBe(`${path.basename(file).slice(0, 2)}-${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`);
+    }
+  });
+
+  test('sorts the Namespace first in every environment, so `kubectl apply -f dist/<env>` works in one pass', () => {
+    for (const env of ENVIRONMENTS) {
+      const files = [...readTree(DIST).keys()].filter((f) => f.startsWith(`${env.name}/`) && f.endsWith('.yaml')).sort();
+      expect(files[0]).toBe(`${env.name}/00-namespace-${env.namespace}.yaml`);
+      const kinds = files.map((f) => path.basename(f).split('-')[1]);
+      expect(kinds.indexOf('configmap')).toBeLessThan(kinds.indexOf('deployment'));
+      expect(kinds.lastIndexOf('service')).toBeLessThan(kinds.indexOf('ingress'));
+    }
+  });
+
+  test('reads back as the synthesized objects under YAML 1.1 and 1.2 parsers', () => {
+    const objects = synthObjects();
+    for (const [file, content] of readTree(DIST)) {
+      if (!file.endsWith('.yaml')) continue;
+      const [env] = file.split('/');
+      for (const version of ['1.1', '1.2'] as const) {
+        const obj = YAML.parse(content, { version });
+        expect(obj).toEqual(find(objects.get(env)!, obj.kind, obj.metadata.name));
+      }
+    }
+  });
+});
+
+describe('adding an environment', () => {
+  const qa: EnvironmentConfig = {
+    ...staging,
+    name: 'qa',
+    namespace: 'soundcore-kcp-qa',
+    domains: { frontend: 'qa.soundcore-kcp.com', api: 'qa-api.soundcore-kcp.com' },
+    tls: { ...staging.tls, frontendSecretName: 'qa-tls', apiSecretName: 'qa-api-tls' },
+    components: { ...staging.components, 'auth-service': { replicas: 1 } },
+  };
+
+  test('is one more object in the registry: it synthesizes into its own folder', () => {
+    const tree = synthesize([staging, production, qa]);
+    const files = [...tree.keys()].filter((f) => f.startsWith('qa/'));
+    expect(files).toContain('qa/00-namespace-soundcore-kcp-qa.yaml');
+    expect(files).toContain('qa/48-deployment-auth-service.yaml');
+    const objs = synthObjects([qa]).get('qa')!;
+    expect(find(objs, 'Deployment', 'auth-service').spec.replicas).toBe(1);
+    expect(find(objs, 'Ingress', 'soundcore-kcp').spec.rules[0].host).toBe('qa.soundcore-kcp.com');
+    // the other environments are unaffected by the new one
+    expect([...tree.entries()].filter(([f]) => !f.startsWith('qa/'))).toEqual([...synthesize().entries()]);
+  });
+});
+
+describe('writing manifests', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-dist-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('replaces the folder with exactly the synthesized tree, removing files no longer produced', () => {
+    fs.mkdirSync(path.join(dir, 'staging'));
+    fs.writeFileSync(path.join(dir, 'staging', '48-deployment-removed.yaml'), 'old');
+    const lines: string[] = [];
+    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    expect(readTree(dir)).toEqual(synthesize());
+    expect(lines.join('\n')).toMatch(/files, \d+ added, 0 changed, 1 removed/);
+  });
+
+  test('rejects invalid config with every problem, exits 1 and leaves the previous output untouched', () => {
+    fs.writeFileSync(path.join(dir, 'sentinel.yaml'), 'previous output');
+    const errors: string[] = [];
+    const bad: EnvironmentConfig = {
+      ...production, components: { ...production.components, 'frontend': { replicas: 0 }, 'auth-service': { imageTag: 'latest' } },
+    };
+    const code = writeManifests({ environments: [staging, bad], outdir: dir, err: (l) => errors.push(l), out: () => undefined });
+    expect(code).toBe(1);
+    expect(errors.join('\n')).toContain('invalid configuration (2 problems)');
+    expect(errors.join('\n')).toContain('production/frontend: replicas must be an integer >= 1, got 0');
+    expect(errors.join('\n')).toContain('production/auth-service: imageTag must be a pinned tag');
+    expect(readTree(dir)).toEqual(new Map([['sentinel.yaml', 'previous output']]));
+  });
+
+  test('writes a copy for the cdk8s CLI when asked to', () => {
+    const copy = path.join(dir, 'cli');
+    expect(writeManifests({ outdir: path.join(dir, 'dist'), copyTo: copy, out: () => undefined })).toBe(0);
+    expect(readTree(copy)).toEqual(readTree(path.join(dir, 'dist')));
+  });
+});

@@ -1,0 +1,132 @@
+import {
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, KNOWLEDGE_SERVICE, resolveEnvironments,
+} from '../environments';
+import { production } from '../environments/production';
+import { staging } from '../environments/staging';
+
+/** The problems `resolveEnvironments` reports for these inputs, formatted, or [] when valid. */
+function problems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
+  try {
+    resolveEnvironments(environments, catalogue);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
+  }
+}
+
+function prodWith(components: EnvironmentConfig['components']): EnvironmentConfig {
+  return { ...production, components: { ...production.components, ...components } };
+}
+
+describe('environment registry', () => {
+  test('staging and production are valid and resolve every catalogue component', () => {
+    const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+    expect(resolved.map((e) => e.name)).toEqual(['staging', 'production']);
+    for (const env of resolved) {
+      expect(Object.keys(env.components)).toEqual(CATALOGUE.map((c) => c.name));
+    }
+  });
+
+  test('component overrides win over the defaults block, field by field', () => {
+    const [stg, prod] = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+    expect(prod.components['knowledge-service'].replicas).toBe(5);
+    expect(prod.components['content-service'].replicas).toBe(3);
+    expect(stg.components.frontend.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
+    expect(stg.components.frontend.probes).toEqual(staging.defaults.probes);
+  });
+});
+
+describe('bad input is reported as a whole, naming environment, component, field, value and rule', () => {
+  test('rejects replicas below 1', () => {
+    expect(problems([prodWith({ 'knowledge-service': { replicas: 0 } })])).toEqual([
+      'production/knowledge-service: replicas must be an integer >= 1, got 0',
+    ]);
+  });
+
+  test('rejects replicas that are not integers', () => {
+    expect(problems([prodWith({ 'auth-service': { replicas: 2.5 } })])).toEqual([
+      'production/auth-service: replicas must be an integer >= 1, got 2.5',
+    ]);
+  });
+
+  test('rejects a request above its limit', () => {
+    expect(problems([prodWith({
+      frontend: { resources: { requests: { cpu: '750m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
+    })])).toEqual([
+      'production/frontend: resources.requests.cpu must not exceed resources.limits.cpu (500m), got "750m"',
+    ]);
+  });
+
+  test('rejects malformed quantities', () => {
+    expect(problems([prodWith({
+      'content-service': { resources: { requests: { cpu: '250 millicores', memory: '512MB' } } },
+    })])).toEqual([
+      'production/content-service: resources.requests.cpu must be a CPU quantity such as "250m" or "1", got "250 millicores"',
+      'production/content-service: resources.requests.memory must be a memory quantity such as "256Mi" or "1Gi", got "512MB"',
+    ]);
+  });
+
+  test('rejects "latest" and empty image tags in production', () => {
+    expect(problems([prodWith({ frontend: { imageTag: 'latest' }, 'auth-service': { imageTag: '' } })])).toEqual([
+      'production/frontend: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
+      'production/auth-service: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got ""',
+    ]);
+  });
+
+  test('rejects "latest" in staging too, and malformed tags', () => {
+    const bad: EnvironmentConfig = { ...staging, defaults: { ...staging.defaults, imageTag: 'LATEST' } };
+    expect(problems([bad])).toHaveLength(CATALOGUE.length);
+    expect(problems([{ ...staging, components: { ...staging.components, frontend: { imageTag: 'v1:2' } } }])).toEqual([
+      'staging/frontend: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got "v1:2"',
+    ]);
+  });
+
+  test('rejects an unknown component', () => {
+    expect(problems([prodWith({ 'billing-service': { replicas: 2 } })])).toEqual([
+      'production/billing-service: components must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service), got "billing-service"',
+    ]);
+  });
+
+  test('rejects invalid DNS names for namespace and hosts', () => {
+    expect(problems([{ ...production, namespace: 'Soundcore_KCP', domains: { frontend: 'soundcore-kcp.com', api: 'api..soundcore-kcp.com' } }])).toEqual([
+      'production: namespace must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "Soundcore_KCP"',
+      'production: domains.api must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters), got "api..soundcore-kcp.com"',
+    ]);
+  });
+
+  test('rejects a duplicate component and a duplicate port in the catalogue', () => {
+    const clash: ComponentSpec = { ...KNOWLEDGE_SERVICE, name: 'search-service' };
+    expect(problems([production], [...CATALOGUE, KNOWLEDGE_SERVICE, clash])).toEqual(expect.arrayContaining([
+      'catalogue: name must be unique, got "knowledge-service"',
+      'catalogue/knowledge-service: containerPort must be unique in the catalogue (already used by knowledge-service), got 8001',
+      'catalogue/search-service: containerPort must be unique in the catalogue (already used by knowledge-service), got 8001',
+    ]));
+  });
+
+  test('rejects two environments with the same name or namespace', () => {
+    expect(problems([production, { ...staging, name: 'production', namespace: 'soundcore-kcp-prod' }])).toEqual(expect.arrayContaining([
+      'registry: name must be unique, got "production"',
+      'registry: namespace must be unique, got "soundcore-kcp-prod"',
+    ]));
+  });
+
+  test('rejects bad probe timings', () => {
+    expect(problems([prodWith({
+      'support-service': { probes: { liveness: { initialDelaySeconds: -1, periodSeconds: 0, timeoutSeconds: 1, failureThreshold: 3 } } },
+    })])).toEqual([
+      'production/support-service: probes.liveness.initialDelaySeconds must be an integer >= 0, got -1',
+      'production/support-service: probes.liveness.periodSeconds must be an integer >= 1, got 0',
+    ]);
+  });
+
+  test('reports every problem of every environment at once', () => {
+    const badStaging: EnvironmentConfig = { ...staging, components: { ...staging.components, frontend: { replicas: 0 } } };
+    const badProd = prodWith({ 'knowledge-service': { imageTag: 'latest' } });
+    const found = problems([badStaging, badProd]);
+    expect(found).toEqual([
+      'staging/frontend: replicas must be an integer >= 1, got 0',
+      'production/knowledge-service: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
+    ]);
+  });
+});
