@@ -9,12 +9,17 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Microservice, SecureNamespace, TlsIngress } from './constructs';
+import { Microservice, ReleaseStrategy, SecureNamespace, SmokeTest, TlsIngress } from './constructs';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY,
-  ResolvedEnvironment, resolveEnvironments, Tier,
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY, ReleaseMode,
+  ReleaseStates, ResolvedEnvironment, resolveEnvironments, Tier,
 } from './environments';
-import { diffTree, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
+import { readReleaseStates } from './release/files';
+import { Phase, strategyFor } from './release/state';
+import { diffTree, KubeObject, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
+
+/** The project root (this file runs from the root in tests and from `.build/` when bundled). */
+export const ROOT = fs.existsSync(path.join(__dirname, 'package.json')) ? __dirname : path.resolve(__dirname, '..');
 
 /** Value of the `project` label and `app.kubernetes.io/part-of`. */
 export const PROJECT = 'soundcore-kcp';
@@ -62,10 +67,14 @@ export class KcpEnvironmentChart extends Chart {
           ENVIRONMENT: kplus.EnvValue.fromConfigMap(appConfig, 'environment'),
           LOG_LEVEL: kplus.EnvValue.fromConfigMap(appConfig, 'log_level'),
         };
-      workloads.set(spec.name, new Microservice(this, spec.name, {
+      const blueGreen = settings.strategy === ReleaseMode.BLUE_GREEN;
+      const workload = new Microservice(this, spec.name, {
         name: spec.name,
         image: `${IMAGE_REGISTRY}/${spec.name}`,
-        imageTag: settings.imageTag,
+        release: blueGreen
+          ? strategyFor(env.releases[spec.name], settings.standbyReplicas)
+          : ReleaseStrategy.rolling({ imageTag: settings.imageTag }),
+        autoscaling: settings.autoscaling,
         containerPort: spec.containerPort,
         servicePort: spec.servicePort,
         healthPath: spec.healthPath,
@@ -78,7 +87,12 @@ export class KcpEnvironmentChart extends Chart {
         partOf: PROJECT,
         labels: { environment: env.name },
         writablePaths: spec.writablePaths,
-      }));
+      });
+      workloads.set(spec.name, workload);
+      // A staged version is smoke-tested through its preview Service before `promote`.
+      if (blueGreen && env.releases[spec.name].phase === Phase.STAGED) {
+        new SmokeTest(workload, 'SmokeTest', { target: workload, paths: spec.smokePaths, labels: { environment: env.name } });
+      }
     }
     this.workloads = workloads;
 
@@ -115,13 +129,20 @@ export function buildApp(environments: readonly ResolvedEnvironment[], catalogue
 export function synthesize(
   environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
   catalogue: readonly ComponentSpec[] = CATALOGUE,
+  releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
-  const resolved = resolveEnvironments(environments, catalogue);
-  return renderTree(synthesizeCharts(buildApp(resolved, catalogue)));
+  return renderTree(synthesizeObjects(environments, catalogue, releaseStates));
 }
 
-/** The project root (this file runs from the root in tests and from `.build/` when bundled). */
-export const ROOT = fs.existsSync(path.join(__dirname, 'package.json')) ? __dirname : path.resolve(__dirname, '..');
+/** Like {@link synthesize}, but returns the objects of each environment instead of files. */
+export function synthesizeObjects(
+  environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
+  catalogue: readonly ComponentSpec[] = CATALOGUE,
+  releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
+): Map<string, KubeObject[]> {
+  const resolved = resolveEnvironments(environments, catalogue, releaseStates);
+  return synthesizeCharts(buildApp(resolved, catalogue));
+}
 
 /** Options of {@link writeManifests}. */
 export interface WriteOptions {
@@ -129,6 +150,8 @@ export interface WriteOptions {
   readonly environments?: readonly EnvironmentConfig[];
   /** Components to deploy. @default CATALOGUE */
   readonly catalogue?: readonly ComponentSpec[];
+  /** Release states by environment. @default - read from environments/<env>.release.json */
+  readonly releaseStates?: ReleaseStates;
   /** Folder to write. @default <root>/dist */
   readonly outdir?: string;
   /** A second folder receiving a copy (the `cdk8s synth` CLI's output). @default - none */
@@ -149,7 +172,7 @@ export function writeManifests(o: WriteOptions = {}): number {
   const outdir = path.resolve(o.outdir ?? path.join(ROOT, 'dist'));
   let tree: OutputTree;
   try {
-    tree = synthesize(o.environments, o.catalogue);
+    tree = synthesize(o.environments, o.catalogue, o.releaseStates);
   } catch (e) {
     const reason = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
     err(`synth failed, nothing written (${path.relative(ROOT, outdir) || outdir} left unchanged): ${reason}`);

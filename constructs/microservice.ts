@@ -2,11 +2,29 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet, recommendedLabels, selectorLabels } from './labels';
+import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
 import {
-  assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity,
-  parseQuantity, PropsError,
+  assertValid, checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, checkQuantity, parseQuantity, PropsError,
 } from './validation';
+
+/** The pod label carrying the colour of a blue/green pair. */
+export const COLOUR_LABEL = 'version';
+
+/**
+ * Options of the HorizontalPodAutoscalers of a {@link Microservice}. When autoscaling is on, no
+ * Deployment of the workload pins `spec.replicas`: removing that field later (e.g. when traffic moves
+ * to a colour) would make `kubectl apply` reset the Deployment to 1 replica. Instead every Deployment
+ * has its own HPA: a rolling Deployment or the active colour scales between `replicas` and
+ * `maxReplicas`; the idle colour's HPA holds it at exactly its standby (or, during a release, full)
+ * size, so only the active colour is autoscaled.
+ */
+export interface AutoscalingOptions {
+  /** Upper bound of replicas; the lower bound is the workload's `replicas` (its full size). */
+  readonly maxReplicas: number;
+  /** Average CPU utilisation (percent of the request) the HPA aims for. @default 70 */
+  readonly targetCpuUtilization?: number;
+}
 
 /** CPU and memory as Kubernetes quantities, e.g. `{ cpu: '250m', memory: '256Mi' }`. */
 export interface ResourceQuantities {
@@ -37,16 +55,21 @@ export interface MicroserviceProps {
   readonly name: string;
   /** Image repository without tag, e.g. `registry.gitlab.com/soundcore/kcp/frontend`. */
   readonly image: string;
-  /** Image tag; `latest` and empty tags are rejected. */
-  readonly imageTag: string;
+  /** How the workload is released, and the image tag(s) it runs (`latest` is rejected). */
+  readonly release: ReleaseStrategy;
   /** Port the container serves HTTP, health and metrics on. */
   readonly containerPort: number;
   /** Port of the Service. @default - same as `containerPort` */
   readonly servicePort?: number;
   /** Requests and limits of the container (both are required: no unbounded pods). */
   readonly resources: ContainerResources;
-  /** Desired replicas. @default 2 */
+  /**
+   * Full size: replicas of a rolling Deployment or of the active colour (and of the idle colour while
+   * a release is in progress). With `autoscaling` it is the HPA's minimum instead. @default 2
+   */
   readonly replicas?: number;
+  /** A HorizontalPodAutoscaler on the Deployment (the active colour of a pair). @default - no HPA */
+  readonly autoscaling?: AutoscalingOptions;
   /** HTTP path of the liveness and readiness probes. @default '/health' */
   readonly healthPath?: string;
   /** Liveness probe timings. @default - Kubernetes defaults (0 s delay, 10 s period, 1 s timeout, 3 failures) */
@@ -77,8 +100,16 @@ export interface WorkloadVariant {
   readonly name: string;
   /** Image tag this variant runs. */
   readonly imageTag: string;
-  /** Replicas, or `undefined` when an autoscaler owns the scale. */
-  readonly replicas: number | undefined;
+  /** Replicas: the fixed count, or the autoscaler's minimum. */
+  readonly replicas: number;
+  /** Autoscaler maximum; when set, an HPA owns the scale and `replicas` is its minimum. */
+  readonly maxReplicas?: number;
+  /**
+   * The most pods this Deployment can run at any point of its release cycle (a colour on standby
+   * today may be active tomorrow); above 1 it gets spread constraints and a PodDisruptionBudget,
+   * which therefore never appear or vanish with a release phase.
+   */
+  readonly peakReplicas: number;
   /** Labels added to the selector and pods of this variant only (e.g. `version: blue`). */
   readonly variantLabels: LabelSet;
 }
@@ -104,10 +135,20 @@ export class Microservice extends Construct {
   public readonly healthPath: string;
   /** Labels every pod of this workload carries and every Service/PDB selects by. */
   public readonly selector: LabelSet;
-  /** The Service in front of the workload. */
+  /** How the workload is released. */
+  public readonly release: ReleaseStrategy;
+  /** The Service in front of the workload (the active colour of a pair). */
   public readonly service: kplus.Service;
-  /** The Deployments of the workload (one for a rolling workload). */
+  /** The Service selecting the idle colour of a pair, for smoke tests before promotion. */
+  public readonly previewService?: kplus.Service;
+  /** The Deployments of the workload (one for a rolling workload, blue then green for a pair). */
   public readonly deployments: kplus.Deployment[] = [];
+  /** The Deployment receiving traffic. */
+  public readonly activeDeployment: kplus.Deployment;
+  /** The HPA of each Deployment when autoscaling is on (see {@link AutoscalingOptions}). */
+  public readonly autoscalers: kplus.HorizontalPodAutoscaler[] = [];
+  /** One PodDisruptionBudget per Deployment that can run more than one replica. */
+  public readonly disruptionBudgets: kplus.k8s.KubePodDisruptionBudget[] = [];
 
   private readonly props: MicroserviceProps;
 
@@ -116,30 +157,69 @@ export class Microservice extends Construct {
     const where = `Microservice ${props.name ?? id}`;
     assertValid(where, 'name', props.name, checkDnsLabel(props.name));
     assertValid(where, 'image', props.image, checkDnsSubdomain(props.image?.split('/')[0]));
-    assertValid(where, 'imageTag', props.imageTag, checkImageTag(props.imageTag));
     assertValid(where, 'containerPort', props.containerPort, checkPort(props.containerPort));
     assertValid(where, 'servicePort', props.servicePort, props.servicePort === undefined ? undefined : checkPort(props.servicePort));
     assertValid(where, 'replicas', props.replicas, props.replicas === undefined ? undefined : checkInteger(props.replicas, 1));
+    if (!(props.release instanceof ReleaseStrategy)) {
+      throw new PropsError(where, 'release', props.release, 'must be ReleaseStrategy.rolling(...) or ReleaseStrategy.blueGreen(...)');
+    }
     validateResources(where, props.resources);
 
     this.props = props;
     this.name = props.name;
     this.image = props.image;
+    this.release = props.release;
     this.containerPort = props.containerPort;
     this.servicePort = props.servicePort ?? props.containerPort;
     this.replicas = props.replicas ?? 2;
     this.healthPath = props.healthPath ?? '/health';
     this.selector = selectorLabels(props.name);
+    if (props.autoscaling !== undefined) {
+      const a = props.autoscaling;
+      assertValid(where, 'autoscaling.maxReplicas', a.maxReplicas, checkInteger(a.maxReplicas, this.replicas));
+      assertValid(where, 'autoscaling.targetCpuUtilization', a.targetCpuUtilization,
+        a.targetCpuUtilization === undefined ? undefined : checkInteger(a.targetCpuUtilization, 1, 100));
+    }
+    const maxReplicas = props.autoscaling?.maxReplicas;
+    if (this.release.blueGreen && maxReplicas !== undefined) {
+      assertValid(where, 'standbyReplicas', this.release.blueGreen.standbyReplicas,
+        checkInteger(this.release.blueGreen.standbyReplicas, 1) && 'must be an integer >= 1 when autoscaling (an HPA cannot hold 0 replicas)');
+    }
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name: this.name, labels: this.objectLabels() },
-      ports: [{ name: 'http', port: this.servicePort, targetPort: this.containerPort }],
-    });
-    this.selectPods(this.service, {});
+    this.service = this.addService('Service', this.name);
+    const bg = this.release.blueGreen;
+    if (bg === undefined) {
+      this.activeDeployment = this.addVariant(this, 'Deployment', {
+        name: this.name, imageTag: this.release.imageTag!, replicas: this.replicas, maxReplicas,
+        peakReplicas: maxReplicas ?? this.replicas, variantLabels: {},
+      });
+      this.selectPods(this.service, {});
+    } else {
+      const idle = otherColour(bg.active);
+      this.previewService = this.addService('PreviewService', `${this.name}-preview`);
+      const byColour = new Map<Colour, kplus.Deployment>();
+      for (const colour of [Colour.BLUE, Colour.GREEN]) {
+        const isActive = colour === bg.active;
+        const replicas = isActive || bg.idle === IdleSize.FULL ? this.replicas : bg.standbyReplicas;
+        byColour.set(colour, this.addVariant(new Construct(this, colour === Colour.BLUE ? 'Blue' : 'Green'), 'Deployment', {
+          name: `${this.name}-${colour}`,
+          imageTag: bg.tags[colour],
+          replicas,
+          // the idle colour's HPA holds it at exactly its size; only the active colour autoscales
+          maxReplicas: maxReplicas === undefined ? undefined : (isActive ? maxReplicas : replicas),
+          peakReplicas: Math.max(maxReplicas ?? this.replicas, bg.standbyReplicas),
+          variantLabels: { [COLOUR_LABEL]: colour },
+        }));
+      }
+      this.activeDeployment = byColour.get(bg.active)!;
+      this.selectPods(this.service, { [COLOUR_LABEL]: bg.active });
+      this.selectPods(this.previewService, { [COLOUR_LABEL]: idle });
+    }
+  }
 
-    this.addVariant(this, 'Deployment', {
-      name: this.name, imageTag: props.imageTag, replicas: this.replicas, variantLabels: {},
-    });
+  /** Every Service of the workload: the main one, and the preview one of a pair. */
+  public get services(): kplus.Service[] {
+    return this.previewService ? [this.service, this.previewService] : [this.service];
   }
 
   /** Labels of the objects of this workload (Service, Deployment metadata), without version. */
@@ -154,6 +234,13 @@ export class Microservice extends Construct {
     };
   }
 
+  private addService(id: string, name: string): kplus.Service {
+    return new kplus.Service(this, id, {
+      metadata: { name, labels: this.objectLabels() },
+      ports: [{ name: 'http', port: this.servicePort, targetPort: this.containerPort }],
+    });
+  }
+
   /** Makes `service` select the pods of this workload, narrowed by `variantLabels`. */
   protected selectPods(service: kplus.Service, variantLabels: LabelSet): void {
     for (const [key, value] of Object.entries({ ...this.selector, ...variantLabels })) {
@@ -163,7 +250,9 @@ export class Microservice extends Construct {
 
   /**
    * Adds one Deployment running the hardened pod template with `variant`'s name, tag, replicas and
-   * labels. Used once for a rolling workload, once per colour for a blue/green pair.
+   * labels. Used once for a rolling workload, once per colour for a blue/green pair. When the
+   * Deployment can run more than one replica (`maxReplicas`), its pods are spread across nodes and
+   * zones and a PodDisruptionBudget allowing one disruption at a time covers them.
    */
   protected addVariant(scope: Construct, id: string, variant: WorkloadVariant): kplus.Deployment {
     const p = this.props;
@@ -175,7 +264,8 @@ export class Microservice extends Construct {
       metadata: { name: variant.name, labels: podLabels },
       podMetadata: { labels: podLabels },
       select: false,
-      replicas: variant.replicas,
+      // an HPA, when present, owns the scale: the manifest must not pin it too
+      replicas: variant.maxReplicas === undefined ? variant.replicas : undefined,
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: p.maxSurge ?? kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
@@ -225,7 +315,29 @@ export class Microservice extends Construct {
       });
       container.mount(path, volume);
     }
-    hardenPodTemplate(deployment);
+    if (variant.maxReplicas !== undefined) {
+      this.autoscalers.push(new kplus.HorizontalPodAutoscaler(scope, 'Autoscaler', {
+        metadata: { name: variant.name, labels: this.objectLabels(variant.variantLabels) },
+        target: deployment,
+        minReplicas: variant.replicas,
+        maxReplicas: variant.maxReplicas,
+        metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(p.autoscaling?.targetCpuUtilization ?? 70))],
+      }));
+    }
+    const podSelector = { ...this.selector, ...variant.variantLabels };
+    hardenPodTemplate(deployment, variant.peakReplicas > 1 ? { spreadSelector: podSelector } : {});
+    if (variant.peakReplicas > 1) {
+      this.disruptionBudgets.push(new kplus.k8s.KubePodDisruptionBudget(scope, 'DisruptionBudget', {
+        metadata: { name: variant.name, labels: this.objectLabels(variant.variantLabels) },
+        spec: {
+          // One pod at a time, never zero: a drain always makes progress, and pods that are not
+          // ready (crash-looping) may always be evicted.
+          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+          selector: { matchLabels: podSelector },
+        },
+      }));
+    }
     this.deployments.push(deployment);
     return deployment;
   }

@@ -43,16 +43,41 @@ export function restrictedPodSecurity(o: RestrictedSecurityOptions = {}): kplus.
   };
 }
 
+/** Options of {@link hardenPodTemplate}. */
+export interface PodTemplateOptions {
+  /**
+   * Spread the pods matching these labels across nodes and zones (soft constraints: a missing zone
+   * label or a full node never blocks scheduling). @default - no spread constraints
+   */
+  readonly spreadSelector?: { readonly [key: string]: string };
+}
+
 /**
  * The one escape hatch over cdk8s-plus pod templates, applied to every workload we create:
  * - cdk8s-plus always stamps a hashed `cdk8s.io/metadata.addr` label on pod templates; our selectors
  *   never use it and output must carry no hash-derived names, so it is removed;
  * - the pod-level security context gets the RuntimeDefault seccomp profile, which the L2 cannot
- *   express (the container-level one is set too).
+ *   express (the container-level one is set too);
+ * - topology spread constraints, which the L2 only offers as a fixed preset, are set explicitly;
+ *   `matchLabelKeys: [pod-template-hash]` spreads each rollout revision on its own.
  */
-export function hardenPodTemplate(workload: kplus.Deployment | kplus.Job): void {
-  ApiObject.of(workload).addJsonPatch(
+export function hardenPodTemplate(workload: kplus.Deployment | kplus.Job, options: PodTemplateOptions = {}): void {
+  const patches = [
     JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-  );
+  ];
+  if (options.spreadSelector !== undefined) {
+    const constraint = (topologyKey: string) => ({
+      maxSkew: 1,
+      topologyKey,
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { ...options.spreadSelector } },
+      matchLabelKeys: ['pod-template-hash'],
+    });
+    patches.push(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+      constraint('kubernetes.io/hostname'),
+      constraint('topology.kubernetes.io/zone'),
+    ]));
+  }
+  ApiObject.of(workload).addJsonPatch(...patches);
 }

@@ -34,6 +34,8 @@ export interface ComponentSpec {
   readonly routes: { readonly host: Host; readonly paths: readonly string[] };
   /** Paths the process writes to; each gets an emptyDir because the root filesystem is read-only. */
   readonly writablePaths: readonly string[];
+  /** Paths the in-cluster smoke test calls on a staged version: health plus one real endpoint. */
+  readonly smokePaths: readonly string[];
 }
 
 const HEALTH = '/health';
@@ -48,18 +50,19 @@ export const FRONTEND: ComponentSpec = {
   routes: { host: Host.FRONTEND, paths: ['/'] },
   // Next.js standalone keeps its image-optimisation and ISR cache under .next/cache.
   writablePaths: ['/tmp', '/app/.next/cache'],
+  smokePaths: [HEALTH, '/'],
 };
 
 /** FastAPI backend: knowledge base and search. */
-export const KNOWLEDGE_SERVICE: ComponentSpec = backend('knowledge-service', 8001, ['/api/v1/knowledge']);
+export const KNOWLEDGE_SERVICE: ComponentSpec = backend('knowledge-service', 8001, ['/api/v1/knowledge'], '/api/v1/knowledge/');
 /** FastAPI backend: content generation. */
-export const CONTENT_SERVICE: ComponentSpec = backend('content-service', 8002, ['/api/v1/content']);
+export const CONTENT_SERVICE: ComponentSpec = backend('content-service', 8002, ['/api/v1/content'], '/api/v1/content/');
 /** FastAPI backend: support conversations. */
-export const SUPPORT_SERVICE: ComponentSpec = backend('support-service', 8003, ['/api/v1/support']);
+export const SUPPORT_SERVICE: ComponentSpec = backend('support-service', 8003, ['/api/v1/support'], '/api/v1/support/');
 /** FastAPI backend: analytics and platform statistics. */
-export const ANALYTICS_SERVICE: ComponentSpec = backend('analytics-service', 8004, ['/api/v1/analytics', '/api/v1/stats']);
+export const ANALYTICS_SERVICE: ComponentSpec = backend('analytics-service', 8004, ['/api/v1/analytics', '/api/v1/stats'], '/api/v1/stats/');
 /** FastAPI backend: authentication. */
-export const AUTH_SERVICE: ComponentSpec = backend('auth-service', 8005, ['/api/v1/auth']);
+export const AUTH_SERVICE: ComponentSpec = backend('auth-service', 8005, ['/api/v1/auth'], '/api/v1/auth/.well-known/jwks.json');
 
 /** Every component, in the order they appear in reports. */
 export const CATALOGUE: readonly ComponentSpec[] = [
@@ -74,7 +77,7 @@ export const CATALOGUE: readonly ComponentSpec[] = [
 /** Image repository of every component: `registry.gitlab.com/soundcore/kcp/<component>`. */
 export const IMAGE_REGISTRY = 'registry.gitlab.com/soundcore/kcp';
 
-function backend(name: string, port: number, paths: readonly string[]): ComponentSpec {
+function backend(name: string, port: number, paths: readonly string[], smokeEndpoint: string): ComponentSpec {
   // FastAPI services expose their HTTP API, /health and /metrics on one port; the Service keeps it.
   return {
     name,
@@ -84,5 +87,6 @@ function backend(name: string, port: number, paths: readonly string[]): Componen
     healthPath: HEALTH,
     routes: { host: Host.API, paths },
     writablePaths: ['/tmp'],
+    smokePaths: [HEALTH, smokeEndpoint],
   };
 }

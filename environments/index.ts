@@ -11,6 +11,6 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
   production,
 ];
 
-export type * from './model';
+export * from './model';
 export * from './catalogue';
 export * from './resolve';

@@ -7,6 +7,8 @@
 
 import { ContainerResources, ProbeTimings } from '../constructs/microservice';
 
+import { ReleaseState } from '../release/state';
+
 export type { ProbeTimings };
 
 /** Requests and limits of a container (the library's type). Every request must be <= its limit. */
@@ -18,12 +20,36 @@ export interface ProbeSettings {
   readonly readiness: ProbeTimings;
 }
 
+/** How a component is released in an environment. */
+export enum ReleaseMode {
+  /** One Deployment updated in place (maxUnavailable 0). */
+  ROLLING = 'rolling',
+  /** A blue/green pair driven by the release state file (`npm run release`). */
+  BLUE_GREEN = 'blue-green',
+}
+
+/** A HorizontalPodAutoscaler for a component; its minimum is the component's `replicas`. */
+export interface AutoscalingSettings {
+  readonly maxReplicas: number;
+  /** Average CPU utilisation target, percent of the request. */
+  readonly targetCpuUtilization: number;
+}
+
 /** Per-component settings of one environment, fully resolved. */
 export interface ComponentSettings {
-  /** Desired pod count (for blue/green: the full size of the active colour). */
+  /** Full size: pods of the Deployment, or of the active colour (HPA minimum when autoscaled). */
   readonly replicas: number;
+  /** Rolling Deployment or blue/green pair. */
+  readonly strategy: ReleaseMode;
+  /** Pods of the idle colour outside a release (blue/green only), kept for an immediate rollback. */
+  readonly standbyReplicas: number;
+  /** Optional HPA on the Deployment (the active colour of a pair). */
+  readonly autoscaling?: AutoscalingSettings;
   readonly resources: ResourceSettings;
-  /** Image tag, never `latest`: a release version (`v1.4.2`) or a commit SHA. */
+  /**
+   * Image tag, never `latest`: a release version (`v1.4.2`) or a commit SHA. For a blue/green
+   * component the release state file owns the colours' tags; this is only their initial value.
+   */
   readonly imageTag: string;
   readonly probes: ProbeSettings;
 }
@@ -31,6 +57,9 @@ export interface ComponentSettings {
 /** What an environment may override per component; anything omitted comes from `defaults`. */
 export interface ComponentOverrides {
   readonly replicas?: number;
+  readonly strategy?: ReleaseMode;
+  readonly standbyReplicas?: number;
+  readonly autoscaling?: AutoscalingSettings;
   readonly resources?: Partial<ResourceSettings>;
   readonly imageTag?: string;
   readonly probes?: Partial<ProbeSettings>;
@@ -75,4 +104,6 @@ export interface EnvironmentConfig {
 /** An environment with every component's settings filled in from `defaults`. */
 export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components'> {
   readonly components: { readonly [component: string]: ComponentSettings };
+  /** Release state of every blue/green component (from the release state file, or initial). */
+  readonly releases: ReleaseState;
 }

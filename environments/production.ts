@@ -1,4 +1,4 @@
-import { EnvironmentConfig } from './model';
+import { EnvironmentConfig, ReleaseMode } from './model';
 
 /**
  * Production: deployed from release tags (`vX.Y.Z`). Frontend sizes, knowledge-service's five
@@ -17,6 +17,9 @@ export const production: EnvironmentConfig = {
   nodeEnv: 'production',
   logLevel: 'info',
   defaults: {
+    // Every component is a blue/green pair driven by production.release.json (npm run release).
+    strategy: ReleaseMode.BLUE_GREEN,
+    standbyReplicas: 1,
     replicas: 3,
     imageTag: 'v1.0.0',
     resources: {
@@ -34,8 +37,10 @@ export const production: EnvironmentConfig = {
         requests: { cpu: '250m', memory: '256Mi' },
         limits: { cpu: '500m', memory: '512Mi' },
       },
+      autoscaling: { maxReplicas: 6, targetCpuUtilization: 70 },
     },
-    'knowledge-service': { replicas: 5 },
+    // The busiest service: 5 pods at all times, up to 10 under load.
+    'knowledge-service': { replicas: 5, autoscaling: { maxReplicas: 10, targetCpuUtilization: 70 } },
     'content-service': {},
     'support-service': {},
     'analytics-service': {},

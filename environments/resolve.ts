@@ -5,9 +5,10 @@
 import {
   checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity, parseQuantity,
 } from '../constructs/validation';
+import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
 import { ComponentSpec } from './catalogue';
 import {
-  ComponentOverrides, ComponentSettings, EnvironmentConfig, ProbeTimings, ResolvedEnvironment,
+  ComponentOverrides, ComponentSettings, EnvironmentConfig, ProbeTimings, ReleaseMode, ResolvedEnvironment,
 } from './model';
 
 /** One problem found in the configuration. */
@@ -40,38 +41,60 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['debug', 'info', 'warning', 'error'];
 
+/** Parsed release state files, by environment name (`undefined`: no file, initial state). */
+export interface ReleaseStates {
+  readonly [environment: string]: unknown;
+}
+
 /**
- * Validates the catalogue and every environment, and returns the resolved environments.
+ * Validates the catalogue, every environment and its release state, and returns the resolved
+ * environments.
  * @throws ConfigError listing every problem found, when there is at least one.
  */
 export function resolveEnvironments(
   environments: readonly EnvironmentConfig[],
   catalogue: readonly ComponentSpec[],
+  releaseStates: ReleaseStates = {},
 ): ResolvedEnvironment[] {
   const problems: ConfigProblem[] = [...validateCatalogue(catalogue)];
   problems.push(...duplicates(environments.map((e) => e.name), 'name', 'registry'));
   problems.push(...duplicates(environments.map((e) => e.namespace), 'namespace', 'registry'));
   const resolved = environments.map((env) => {
-    const result = resolveEnvironment(env, catalogue);
+    const result = resolveEnvironment(env, catalogue, releaseStates[env.name]);
     problems.push(...validateEnvironment(env, result, catalogue));
+    const blueGreen = catalogue.filter((c) => result.components[c.name].strategy === ReleaseMode.BLUE_GREEN).map((c) => c.name);
+    problems.push(...validateReleaseState(releaseStates[env.name], blueGreen, catalogue.map((c) => c.name))
+      .map((p) => ({ ...p, environment: env.name, field: `${env.name}.release.json ${p.field}` })));
     return result;
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return resolved;
 }
 
-/** Fills in every catalogue component from the environment's `defaults` (no validation). */
-export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly ComponentSpec[]): ResolvedEnvironment {
+/**
+ * Fills in every catalogue component from the environment's `defaults`, and the release state of
+ * every blue/green component from `releaseState` or its initial state (no validation).
+ */
+export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly ComponentSpec[], releaseState?: unknown): ResolvedEnvironment {
   const components: { [name: string]: ComponentSettings } = {};
+  const releases: { [name: string]: ReleaseState[string] } = {};
+  const recorded = (releaseState ?? {}) as ReleaseState;
   for (const spec of catalogue) {
-    components[spec.name] = merge(env.defaults, env.components?.[spec.name] ?? {});
+    const settings = merge(env.defaults, env.components?.[spec.name] ?? {});
+    components[spec.name] = settings;
+    if (settings.strategy === ReleaseMode.BLUE_GREEN) {
+      releases[spec.name] = recorded[spec.name] ?? initialRelease(settings.imageTag);
+    }
   }
-  return { ...env, components };
+  return { ...env, components, releases };
 }
 
 function merge(defaults: ComponentSettings, o: ComponentOverrides): ComponentSettings {
   return {
     replicas: o.replicas ?? defaults.replicas,
+    strategy: o.strategy ?? defaults.strategy,
+    standbyReplicas: o.standbyReplicas ?? defaults.standbyReplicas,
+    autoscaling: o.autoscaling ?? defaults.autoscaling,
     imageTag: o.imageTag ?? defaults.imageTag,
     resources: {
       requests: o.resources?.requests ?? defaults.resources?.requests,
@@ -151,6 +174,19 @@ function validateComponent(environment: string, component: string, s: ComponentS
     if (rule) problems.push({ environment, component, field, value, rule });
   };
   at('replicas', s.replicas, checkInteger(s.replicas, 1));
+  const modes = Object.values(ReleaseMode) as string[];
+  at('strategy', s.strategy, modes.includes(s.strategy) ? undefined : `must be one of ${modes.join(', ')}`);
+  if (s.strategy === ReleaseMode.BLUE_GREEN) {
+    // An HPA cannot hold a Deployment at 0 replicas, so autoscaled pairs keep at least one standby pod.
+    const least = s.autoscaling === undefined ? 0 : 1;
+    at('standbyReplicas', s.standbyReplicas,
+      checkInteger(s.standbyReplicas, least, typeof s.replicas === 'number' && s.replicas >= 1 ? s.replicas : 1));
+  }
+  if (s.autoscaling !== undefined) {
+    at('autoscaling.maxReplicas', s.autoscaling.maxReplicas,
+      checkInteger(s.autoscaling.maxReplicas, typeof s.replicas === 'number' ? Math.max(1, s.replicas) : 1));
+    at('autoscaling.targetCpuUtilization', s.autoscaling.targetCpuUtilization, checkInteger(s.autoscaling.targetCpuUtilization, 1, 100));
+  }
   at('imageTag', s.imageTag, checkImageTag(s.imageTag));
   for (const kind of ['cpu', 'memory'] as const) {
     const request = s.resources.requests?.[kind];

@@ -1,4 +1,4 @@
-import { EnvironmentConfig } from './model';
+import { EnvironmentConfig, ReleaseMode } from './model';
 
 /**
  * Staging: deployed from the default branch. Images are pinned to the commit SHA that the
@@ -17,6 +17,9 @@ export const staging: EnvironmentConfig = {
   nodeEnv: 'staging',
   logLevel: 'debug',
   defaults: {
+    // Staging rolls each Deployment in place; blue/green is for production (see README).
+    strategy: ReleaseMode.ROLLING,
+    standbyReplicas: 1,
     replicas: 2,
     imageTag: '3f9c2a1e7b6d4c0a9e8f7d6c5b4a39281706f5e4',
     resources: {

@@ -67,6 +67,9 @@ function loadBundle() {
   return mod.exports;
 }
 
+// Output piped into `head` and the like closes early; that is not an error of ours.
+process.stdout.on('error', (err) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw err; });
+
 // Every entry point exports `main(args)` returning an exit code (or a promise of one), so that
 // tests can import the same modules without running them.
 Promise.resolve(loadBundle().main(args)).then(

@@ -1,5 +1,8 @@
-import { CATALOGUE, FRONTEND, IMAGE_REGISTRY, Tier } from '../environments';
+import { ROOT } from '../main';
+import { CATALOGUE, ENVIRONMENTS, FRONTEND, IMAGE_REGISTRY, resolveEnvironments, Tier } from '../environments';
+import { readReleaseStates } from '../release/files';
 import { find, matches, Obj, ofKind, synthObjects } from './helpers';
+import { assertReleaseInvariants } from './invariants';
 
 const objects = synthObjects();
 const staging = objects.get('staging')!;
@@ -43,40 +46,47 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
     expect(cm.data.api_base_url).toBe(env === 'staging' ? 'https://staging-api.soundcore-kcp.com' : 'https://api.soundcore-kcp.com');
   });
 
-  test.each(CATALOGUE.map((c) => [c.name, c] as const))('%s has a Deployment and Service with the exact seed name', (_name, spec) => {
-    const deployment = find(objs, 'Deployment', spec.name);
+  test.each(CATALOGUE.map((c) => [c.name, c] as const))('%s has its Deployments and a Service with the exact seed names', (_name, spec) => {
     const service = find(objs, 'Service', spec.name);
-    const pod = deployment.spec.template;
-    const container = pod.spec.containers[0];
+    const names = ofKind(objs, 'Deployment').filter((d) => d.metadata.labels?.app === spec.name).map((d) => d.metadata.name);
+    expect(names).toEqual(env === 'staging' ? [spec.name] : [`${spec.name}-blue`, `${spec.name}-green`]);
+    for (const name of names) {
+      const deployment = find(objs, 'Deployment', name);
+      const colour = env === 'staging' ? {} : { version: name.slice(spec.name.length + 1) };
+      const pod = deployment.spec.template;
+      const container = pod.spec.containers[0];
 
-    // labels: app, environment and the recommended set, on objects and pods
-    for (const labels of [deployment.metadata.labels, service.metadata.labels, pod.metadata.labels]) {
-      expect(labels).toMatchObject({
-        'app': spec.name,
-        'environment': env,
-        'app.kubernetes.io/name': spec.name,
-        'app.kubernetes.io/component': spec.tier,
-        'app.kubernetes.io/part-of': 'soundcore-kcp',
-        'app.kubernetes.io/managed-by': 'cdk8s',
-      });
+      // labels: app, environment and the recommended set, on objects and pods
+      for (const labels of [deployment.metadata.labels, service.metadata.labels, pod.metadata.labels]) {
+        expect(labels).toMatchObject({
+          'app': spec.name,
+          'environment': env,
+          'app.kubernetes.io/name': spec.name,
+          'app.kubernetes.io/component': spec.tier,
+          'app.kubernetes.io/part-of': 'soundcore-kcp',
+          'app.kubernetes.io/managed-by': 'cdk8s',
+        });
+      }
+      // selectors: the Deployment's immutable selector is the stable app label (plus its colour)
+      expect(deployment.spec.selector).toEqual({ matchLabels: { app: spec.name, ...colour } });
+      expect(matches(deployment.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
+      expect(pod.metadata.labels['app.kubernetes.io/version']).toBe(container.image.split(':')[1]);
+      // ports
+      expect(container.ports).toEqual([{ containerPort: spec.containerPort, name: 'http' }]);
+      expect(service.spec.ports).toEqual([{ name: 'http', port: spec.servicePort, targetPort: spec.containerPort }]);
+      // image
+      expect(container.image).toMatch(new RegExp(`^${IMAGE_REGISTRY}/${spec.name}:[A-Za-z0-9_][A-Za-z0-9_.-]*$`));
+      expect(container.image).not.toMatch(/:latest$/);
+      // probes on /health of the HTTP port
+      for (const probe of [container.livenessProbe, container.readinessProbe]) {
+        expect(probe.httpGet).toEqual({ path: '/health', port: spec.containerPort, scheme: 'HTTP' });
+      }
+      // zero-downtime rolling update
+      expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     }
-    // selectors: the Deployment's immutable selector is the stable app label only
-    expect(deployment.spec.selector).toEqual({ matchLabels: { app: spec.name } });
-    expect(matches(deployment.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
-    expect(service.spec.selector).toEqual({ app: spec.name });
-    expect(matches(service.spec.selector, pod.metadata.labels)).toBe(true);
-    // ports
-    expect(container.ports).toEqual([{ containerPort: spec.containerPort, name: 'http' }]);
-    expect(service.spec.ports).toEqual([{ name: 'http', port: spec.servicePort, targetPort: spec.containerPort }]);
-    // image
-    expect(container.image).toMatch(new RegExp(`^${IMAGE_REGISTRY}/${spec.name}:[A-Za-z0-9_][A-Za-z0-9_.-]*$`));
-    expect(container.image).not.toMatch(/:latest$/);
-    // probes on /health of the HTTP port
-    for (const probe of [container.livenessProbe, container.readinessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/health', port: spec.containerPort, scheme: 'HTTP' });
-    }
-    // zero-downtime rolling update
-    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    // the Service selects the pods of its component (the active colour in production)
+    expect(service.spec.selector).toEqual(env === 'staging' ? { app: spec.name } : { app: spec.name, version: 'blue' });
+    expect(matches(service.spec.selector, find(objs, 'Deployment', names[0]).spec.template.metadata.labels)).toBe(true);
   });
 
   test('never leave a hash-derived label or name in the output', () => {
@@ -138,21 +148,26 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
 });
 
 describe('per-environment values from the seed', () => {
-  const container = (objs: Obj[], name: string) => find(objs, 'Deployment', name).spec.template.spec.containers[0];
+  /** The Deployment serving traffic for a component: the rolling one, or the active (blue) colour. */
+  const serving = (objs: Obj[], name: string) => find(objs, 'Deployment', objs === production ? `${name}-blue` : name);
+  const container = (objs: Obj[], name: string) => serving(objs, name).spec.template.spec.containers[0];
+  const fullSize = (objs: Obj[], name: string) => serving(objs, name).spec.replicas
+    ?? find(objs, 'HorizontalPodAutoscaler', serving(objs, name).metadata.name).spec.minReplicas;
 
   test('frontend runs 2 small replicas in staging and 3 larger ones in production', () => {
-    expect(find(staging, 'Deployment', 'frontend').spec.replicas).toBe(2);
+    expect(fullSize(staging, 'frontend')).toBe(2);
     expect(container(staging, 'frontend').resources).toEqual({
       requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '250m', memory: '256Mi' },
     });
-    expect(find(production, 'Deployment', 'frontend').spec.replicas).toBe(3);
+    expect(fullSize(production, 'frontend')).toBe(3);
     expect(container(production, 'frontend').resources).toEqual({
       requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' },
     });
   });
 
   test('knowledge-service runs 5 replicas in production', () => {
-    expect(find(production, 'Deployment', 'knowledge-service').spec.replicas).toBe(5);
+    expect(fullSize(production, 'knowledge-service')).toBe(5);
+    expect(find(production, 'HorizontalPodAutoscaler', 'knowledge-service-blue').spec.maxReplicas).toBe(10);
   });
 
   test('probe timings follow the seed per environment', () => {
@@ -182,9 +197,35 @@ describe('per-environment values from the seed', () => {
   });
 
   test('every environment has exactly the expected object set', () => {
-    for (const objs of [staging, production]) {
-      expect(ofKind(objs, 'Deployment')).toHaveLength(CATALOGUE.length);
-      expect(ofKind(objs, 'Service')).toHaveLength(CATALOGUE.length);
+    expect(ofKind(staging, 'Deployment')).toHaveLength(CATALOGUE.length);
+    expect(ofKind(staging, 'Service')).toHaveLength(CATALOGUE.length);
+    expect(ofKind(staging, 'PodDisruptionBudget')).toHaveLength(CATALOGUE.length);
+    expect(ofKind(production, 'Deployment')).toHaveLength(2 * CATALOGUE.length);
+    expect(ofKind(production, 'Service')).toHaveLength(2 * CATALOGUE.length);
+    expect(ofKind(production, 'PodDisruptionBudget')).toHaveLength(2 * CATALOGUE.length);
+    expect(ofKind(production, 'HorizontalPodAutoscaler').map((h) => h.metadata.name).sort())
+      .toEqual(['frontend-blue', 'frontend-green', 'knowledge-service-blue', 'knowledge-service-green']);
+  });
+});
+
+describe('release invariants of the committed environments', () => {
+  const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE, readReleaseStates(ROOT, ENVIRONMENTS));
+  test.each(resolved.map((e) => [e.name, e] as const))('%s keeps every Service on exactly one full-size colour, with PDBs and HPAs on their own pods', (name, env) => {
+    expect(() => assertReleaseInvariants(objects.get(name)!, env)).not.toThrow();
+  });
+
+  test('the invariant check catches traffic on an under-sized colour', () => {
+    const env = resolved.find((e) => e.name === 'production')!;
+    const broken = production.map((o) => (o.kind === 'Service' && o.metadata.name === 'content-service'
+      ? { ...o, spec: { ...o.spec, selector: { app: 'content-service', version: 'green' } } } : o));
+    expect(() => assertReleaseInvariants(broken, env)).toThrow('production: traffic of content-service goes to content-service-green, which runs 1 < full size 3');
+  });
+
+  test('production runs every component as a blue/green pair and staging as rolling Deployments', () => {
+    for (const spec of CATALOGUE) {
+      expect(find(production, 'Service', spec.name).spec.selector).toEqual({ app: spec.name, version: 'blue' });
+      expect(find(production, 'Service', `${spec.name}-preview`).spec.selector).toEqual({ app: spec.name, version: 'green' });
+      expect(find(staging, 'Service', spec.name).spec.selector).toEqual({ app: spec.name });
     }
   });
 });

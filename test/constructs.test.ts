@@ -1,10 +1,10 @@
 import { Testing } from 'cdk8s';
-import { Microservice, MicroserviceProps, SecureNamespace, TlsIngress } from '../constructs';
+import { Microservice, MicroserviceProps, ReleaseStrategy, SecureNamespace, TlsIngress } from '../constructs';
 
 const BASE: MicroserviceProps = {
   name: 'orders',
   image: 'registry.example.com/shop/orders',
-  imageTag: 'v2.3.1',
+  release: ReleaseStrategy.rolling({ imageTag: 'v2.3.1' }),
   containerPort: 8080,
   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
 };
@@ -17,7 +17,7 @@ describe('Microservice', () => {
     const svc = new Microservice(chart, 'Orders', { ...BASE, replicas: 3, labels: { team: 'shop' } });
     // THEN
     const objs = Testing.synth(chart);
-    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/orders', 'Deployment/orders']);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/orders', 'Deployment/orders', 'PodDisruptionBudget/orders']);
     const deployment = objs[1];
     expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'orders' } });
     expect(deployment.spec.template.metadata.labels).toMatchObject({ 'app': 'orders', 'team': 'shop', 'app.kubernetes.io/version': 'v2.3.1' });
@@ -43,7 +43,6 @@ describe('Microservice', () => {
 
   test.each([
     [{ name: 'Orders_Service' }, /^Microservice Orders_Service: name must be a DNS-1123 label .*, got "Orders_Service"$/],
-    [{ imageTag: 'latest' }, /^Microservice orders: imageTag must be a pinned tag .*not "latest", got "latest"$/],
     [{ replicas: 0 }, /^Microservice orders: replicas must be an integer >= 1, got 0$/],
     [{ containerPort: 70000 }, /^Microservice orders: containerPort must be an integer from 1 to 65535, got 70000$/],
     [{ resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } } },

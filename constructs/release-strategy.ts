@@ -1,0 +1,80 @@
+import { assertValid, checkImageTag, checkInteger } from './validation';
+
+/** The two colours of a blue/green pair (the pod label `version`). */
+export enum Colour {
+  BLUE = 'blue',
+  GREEN = 'green',
+}
+
+/** The other colour of a pair. */
+export function otherColour(colour: Colour): Colour {
+  return colour === Colour.BLUE ? Colour.GREEN : Colour.BLUE;
+}
+
+/** How big the idle colour of a blue/green pair runs. */
+export enum IdleSize {
+  /** The standby count: kept warm so that a rollback can be staged immediately. */
+  STANDBY = 'standby',
+  /** Full size: while a release is staged, promoted or rolled back. */
+  FULL = 'full',
+}
+
+/** Options of {@link ReleaseStrategy.rolling}. */
+export interface RollingOptions {
+  /** Image tag of the single Deployment. */
+  readonly imageTag: string;
+}
+
+/** Options of {@link ReleaseStrategy.blueGreen}. */
+export interface BlueGreenOptions {
+  /** The colour the Service sends traffic to. */
+  readonly active: Colour;
+  /** Image tag of each colour. */
+  readonly tags: { readonly [colour in Colour]: string };
+  /** How big the idle colour runs. @default IdleSize.STANDBY */
+  readonly idle?: IdleSize;
+  /** Replicas of the idle colour when it is on standby. @default 1 */
+  readonly standbyReplicas?: number;
+}
+
+/**
+ * How a {@link Microservice} is released: one Deployment updated in place (`rolling`), or a
+ * blue/green pair where traffic moves only by changing the Service selector (`blueGreen`).
+ */
+export class ReleaseStrategy {
+  /** One Deployment, rolled in place with zero unavailable pods. */
+  public static rolling(options: RollingOptions): ReleaseStrategy {
+    assertValid('ReleaseStrategy.rolling', 'imageTag', options.imageTag, checkImageTag(options.imageTag));
+    return new ReleaseStrategy(undefined, options.imageTag);
+  }
+
+  /** Two Deployments, `<name>-blue` and `<name>-green`; the Service selects the active one. */
+  public static blueGreen(options: BlueGreenOptions): ReleaseStrategy {
+    const where = 'ReleaseStrategy.blueGreen';
+    assertValid(where, 'active', options.active,
+      Object.values(Colour).includes(options.active) ? undefined : 'must be Colour.BLUE or Colour.GREEN');
+    for (const colour of Object.values(Colour)) {
+      assertValid(where, `tags.${colour}`, options.tags?.[colour], checkImageTag(options.tags?.[colour]));
+    }
+    const standbyReplicas = options.standbyReplicas ?? 1;
+    assertValid(where, 'standbyReplicas', standbyReplicas, checkInteger(standbyReplicas, 0));
+    return new ReleaseStrategy({
+      active: options.active,
+      tags: { ...options.tags },
+      idle: options.idle ?? IdleSize.STANDBY,
+      standbyReplicas,
+    }, undefined);
+  }
+
+  private constructor(
+    /** The resolved blue/green options, or undefined for a rolling release. */
+    public readonly blueGreen: Required<BlueGreenOptions> | undefined,
+    /** The image tag of a rolling release. */
+    public readonly imageTag: string | undefined,
+  ) {}
+
+  /** True for a blue/green pair. */
+  public get isBlueGreen(): boolean {
+    return this.blueGreen !== undefined;
+  }
+}

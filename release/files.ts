@@ -1,0 +1,37 @@
+/**
+ * Reading and writing the release state files, `environments/<environment>.release.json`.
+ * Only the composition root and the release command touch files; constructs never do.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { formatReleaseState, ReleaseState } from './state';
+
+/** Path of an environment's release state file below `root`. */
+export function releaseFile(root: string, environment: string): string {
+  return path.join(root, 'environments', `${environment}.release.json`);
+}
+
+/**
+ * Reads the release state files of `environments` (parsed, not validated: validation happens with
+ * the rest of the configuration). A missing file is `undefined`; unparsable JSON is reported as a
+ * string value that fails validation with the parser's message.
+ */
+export function readReleaseStates(root: string, environments: readonly { readonly name: string }[]): { [env: string]: unknown } {
+  const states: { [env: string]: unknown } = {};
+  for (const { name } of environments) {
+    const file = releaseFile(root, name);
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    try {
+      states[name] = JSON.parse(text);
+    } catch (e) {
+      states[name] = `invalid JSON in ${path.basename(file)}: ${(e as Error).message}`;
+    }
+  }
+  return states;
+}
+
+/** Writes an environment's release state file (sorted, stable formatting). */
+export function writeReleaseState(root: string, environment: string, state: ReleaseState): void {
+  fs.writeFileSync(releaseFile(root, environment), formatReleaseState(state));
+}

@@ -1,0 +1,239 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Colour } from '../constructs';
+import { synthesizeObjects } from '../main';
+import { CATALOGUE, ConfigError, ENVIRONMENTS, resolveEnvironments } from '../environments';
+import { production } from '../environments/production';
+import { readReleaseStates, releaseFile } from '../release/files';
+import { Action, ComponentRelease, initialRelease, Phase, ReleaseError, transition } from '../release/state';
+import { release } from '../scripts/release';
+import { find, Obj } from './helpers';
+import { assertReleaseInvariants } from './invariants';
+
+const K = 'knowledge-service'; // autoscaled in production (5..10)
+const C = 'content-service'; // fixed 3 replicas in production
+const V1 = 'v1.0.0';
+const V2 = 'v1.1.0';
+
+const stable: ComponentRelease = { active: Colour.BLUE, phase: Phase.STABLE, tags: { blue: V1, green: 'v0.9.0' } };
+const staged = transition('t', stable, Action.STAGE, V2);
+const promoted = transition('t', staged, Action.PROMOTE);
+const rolledBack = transition('t', promoted, Action.ROLLBACK);
+
+/** Production objects with `state` applied to both test components. */
+function productionWith(state: ComponentRelease): Obj[] {
+  const releases = { [K]: state, [C]: state };
+  return synthesizeObjects([production], CATALOGUE, { production: releases }).get('production') as Obj[];
+}
+
+function view(objs: Obj[], component: string) {
+  const svc = (name: string) => find(objs, 'Service', name).spec.selector.version;
+  const scale = (colour: string) => {
+    const d = find(objs, 'Deployment', `${component}-${colour}`);
+    if (d.spec.replicas !== undefined) return d.spec.replicas;
+    const hpa = find(objs, 'HorizontalPodAutoscaler', `${component}-${colour}`);
+    return hpa.spec.minReplicas === hpa.spec.maxReplicas ? hpa.spec.minReplicas : `${hpa.spec.minReplicas}..${hpa.spec.maxReplicas}`;
+  };
+  const tag = (colour: string) => find(objs, 'Deployment', `${component}-${colour}`).spec.template.spec.containers[0].image.split(':')[1];
+  return {
+    traffic: svc(component),
+    preview: svc(`${component}-preview`),
+    blue: `${tag('blue')} x${scale('blue')}`,
+    green: `${tag('green')} x${scale('green')}`,
+    smokeJobs: objs.filter((o) => o.kind === 'Job' && o.metadata.labels?.['smoke-test/target'] === component).map((o) => o.metadata.name),
+  };
+}
+
+describe('legal release transitions, as synthesized', () => {
+  test.each([
+    ['stable: traffic on the active colour, idle colour on standby', stable,
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: 'v0.9.0 x1', smokeJobs: [] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
+    ['stage: idle colour gets the new tag at full size, preview points at it, smoke test Job appears', staged,
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [`${K}-smoke-v1-1-0`] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-1-0`] }],
+    ['promote: traffic moves to the new colour, the old one keeps full size', promoted,
+      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [] },
+      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [] }],
+    ['finalize: the old colour goes to standby', transition('t', promoted, Action.FINALIZE),
+      { traffic: 'green', preview: 'blue', blue: `${V1} x1`, green: `${V2} x5..10`, smokeJobs: [] },
+      { traffic: 'green', preview: 'blue', blue: `${V1} x3`.replace('x3', 'x1'), green: `${V2} x3`, smokeJobs: [] }],
+    ['rollback after promote: traffic returns at once to the previous colour, still at full size', rolledBack,
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [] }],
+    ['finalize after rollback: the failed colour goes to standby', transition('t', rolledBack, Action.FINALIZE),
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x1`, smokeJobs: [] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x1`, smokeJobs: [] }],
+    ['rollback of a staged release: the idle colour returns to its previous tag, on standby', transition('t', staged, Action.ROLLBACK),
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: 'v0.9.0 x1', smokeJobs: [] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
+    ['rollback after finalize: the previous colour is first brought to full size behind the preview, traffic stays',
+      transition('t', transition('t', promoted, Action.FINALIZE), Action.ROLLBACK),
+      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [`${K}-smoke-v1-0-0`] },
+      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-0-0`] }],
+  ])('%s', (_name, state, autoscaled, fixed) => {
+    const objs = productionWith(state);
+    expect(view(objs, K)).toEqual(autoscaled);
+    expect(view(objs, C)).toEqual(fixed);
+    assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { [K]: state, [C]: state } })[0]);
+  });
+
+  test('traffic is never switched to a colour below full size, in any reachable phase', () => {
+    // every phase reachable from stable by any sequence of legal actions (bounded walk)
+    const seen = new Map<string, ComponentRelease>();
+    let frontier = [stable];
+    for (let depth = 0; depth < 6; depth++) {
+      const next: ComponentRelease[] = [];
+      for (const s of frontier) {
+        for (const [action, tag] of [[Action.STAGE, 'v9.9.9'], [Action.PROMOTE], [Action.FINALIZE], [Action.ROLLBACK]] as const) {
+          try {
+            const n = transition('t', s, action, tag);
+            const k = JSON.stringify(n);
+            if (!seen.has(k)) { seen.set(k, n); next.push(n); }
+          } catch (e) {
+            if (!(e instanceof ReleaseError)) throw e;
+          }
+        }
+      }
+      frontier = next;
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(8);
+    for (const state of seen.values()) {
+      const objs = productionWith(state);
+      assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { [K]: state, [C]: state } })[0]);
+    }
+  });
+});
+
+describe('illegal release transitions are refused', () => {
+  test.each([
+    ['promote without a staged colour', stable, Action.PROMOTE, undefined,
+      't: cannot promote while stable: traffic on blue (v1.0.0), green (v0.9.0) on standby: nothing is staged (stage <tag> first); allowed now: stage, rollback'],
+    ['finalize before promote', staged, Action.FINALIZE, undefined,
+      't: cannot finalize while staged: green (v1.1.0) at full size behind the preview Service, traffic on blue (v1.0.0): the staged colour has not been promoted; allowed now: promote, rollback'],
+    ['finalize with no release', stable, Action.FINALIZE, undefined,
+      't: cannot finalize while stable: traffic on blue (v1.0.0), green (v0.9.0) on standby: no release to finalize; allowed now: stage, rollback'],
+    ['stage while staged', staged, Action.STAGE, 'v2.0.0',
+      't: cannot stage while staged: green (v1.1.0) at full size behind the preview Service, traffic on blue (v1.0.0): a release is in progress; allowed now: promote, rollback'],
+    ['stage while promoted', promoted, Action.STAGE, 'v2.0.0',
+      't: cannot stage while promoted: traffic on green (v1.1.0), blue (v1.0.0) kept at full size: a release is in progress; allowed now: finalize, rollback'],
+    ['promote twice', promoted, Action.PROMOTE, undefined,
+      't: cannot promote while promoted: traffic on green (v1.1.0), blue (v1.0.0) kept at full size: nothing is staged (stage <tag> first); allowed now: finalize, rollback'],
+    ['rollback twice', rolledBack, Action.ROLLBACK, undefined,
+      't: cannot rollback while rolled back: traffic on blue (v1.0.0), green (v1.1.0) still at full size: traffic is already back on the previous colour (finalize first); allowed now: finalize'],
+    ['rollback with no previous version', initialRelease(V1), Action.ROLLBACK, undefined,
+      't: cannot rollback while stable: traffic on blue (v1.0.0), green (v1.0.0) on standby: both colours run v1.0.0, there is no previous version; allowed now: stage, rollback'],
+    ['a malformed tag', stable, Action.STAGE, 'v1.1.0:rc', 't: stage tag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got "v1.1.0:rc"'],
+    ['a latest tag', stable, Action.STAGE, 'latest', 't: stage tag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"'],
+    ['stage without a tag', stable, Action.STAGE, undefined, 't: stage tag is required (stage <tag>), got ""'],
+    ['staging the tag that already serves traffic', stable, Action.STAGE, V1, 't: cannot stage v1.0.0: the active colour blue already runs it'],
+    ['a tag given to promote', staged, Action.PROMOTE, 'v3', 't: promote takes no tag, got "v3"'],
+  ])('rejects %s', (_name, state, action, tag, message) => {
+    expect(() => transition('t', state, action, tag)).toThrow(new ReleaseError(message));
+  });
+});
+
+describe('release state files are validated with the rest of the configuration', () => {
+  const problems = (state: unknown) => {
+    try {
+      resolveEnvironments(ENVIRONMENTS, CATALOGUE, { production: state });
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems.map((p) => `${p.component ?? ''} ${p.field} ${p.rule}`);
+    }
+  };
+
+  test('accepts the committed state', () => {
+    expect(problems(readReleaseStates(path.resolve(__dirname, '..'), [production]).production)).toEqual([]);
+  });
+
+  test('rejects a bad colour, phase and tag, an unknown component and stray fields', () => {
+    expect(problems({
+      [K]: { active: 'red', phase: 'live', tags: { blue: 'latest', green: V1, purple: V1 }, extra: 1 },
+      'billing-service': initialRelease(V1),
+    })).toEqual([
+      `${K} production.release.json active must be one of blue, green`,
+      `${K} production.release.json phase must be one of stable, staged, promoted, rolled-back`,
+      `${K} production.release.json tags.blue must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
+      `${K} production.release.json tags.purple is not a colour (blue, green)`,
+      `${K} production.release.json extra is not a release state field (active, phase, tags, previousTag)`,
+      'billing-service production.release.json release state must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service)',
+    ]);
+  });
+
+  test('rejects release state for a component released rolling, and unparsable files', () => {
+    expect(resolveEnvironments.length).toBeGreaterThan(0);
+    const staging = ENVIRONMENTS.find((e) => e.name === 'staging')!;
+    expect(() => resolveEnvironments([staging], CATALOGUE, { staging: { frontend: initialRelease(V1) } }))
+      .toThrow('staging/frontend: staging.release.json release state must only hold blue-green components (this one is released rolling), got "frontend"');
+    expect(problems('invalid JSON in production.release.json: Unexpected token')).toEqual([
+      ' production.release.json release state must be an object mapping component names to their release',
+    ]);
+  });
+});
+
+describe('the release command', () => {
+  let root: string;
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const run = (...args: string[]) => {
+    lines.length = 0;
+    errors.length = 0;
+    return release(args, { root, out: (l) => lines.push(l), err: (l) => errors.push(l) });
+  };
+  const stateFile = () => fs.readFileSync(releaseFile(root, 'production'), 'utf8');
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-release-'));
+    fs.mkdirSync(path.join(root, 'environments'));
+    fs.copyFileSync(releaseFile(path.resolve(__dirname, '..'), 'production'), releaseFile(root, 'production'));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('stage edits the state file, re-synthesizes dist/ and says what changed in plain words', () => {
+    expect(run('production', K, 'stage', V2)).toBe(0);
+    expect(lines).toEqual([
+      `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1})`,
+      `  production/${K}-green: image ${V1} -> ${V2}`,
+      `  production/${K}-green: autoscaler held at 1 -> held at 5`,
+      `  production: Job ${K}-smoke-v1-1-0 added`,
+      'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
+    ]);
+    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1 });
+    expect(fs.existsSync(path.join(root, 'dist', 'production', `64-job-${K}-smoke-v1-1-0.yaml`))).toBe(true);
+  });
+
+  test('promote prints the traffic switch', () => {
+    run('production', C, 'stage', V2);
+    expect(run('production', C, 'promote')).toBe(0);
+    expect(lines).toContain(`  production/${C}: traffic blue -> green`);
+    expect(lines).toContain(`  production/${C}-preview: preview green -> blue`);
+    expect(run('production', C, 'finalize')).toBe(0);
+    expect(lines).toContain(`  production/${C}-blue: replicas 3 -> 1`);
+  });
+
+  test('status describes every blue/green component without changing anything', () => {
+    const before = stateFile();
+    expect(run('production', 'status')).toBe(0);
+    expect(lines).toHaveLength(CATALOGUE.length);
+    expect(lines[1]).toBe(`production/${K}: stable: traffic on blue (${V1}), green (${V1}) on standby; next: stage | rollback`);
+    expect(stateFile()).toBe(before);
+    expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
+  });
+
+  test.each([
+    [['production', K, 'promote'], `production/${K}: cannot promote while stable`],
+    [['qa', K, 'stage', V2], 'unknown environment "qa"; known: staging, production'],
+    [['production', 'billing-service', 'stage', V2], 'unknown component "billing-service" in production'],
+    [['staging', 'frontend', 'stage', V2], 'staging/frontend is released rolling, not blue/green'],
+    [['production', K, 'stage', 'v1.1.0!'], `production/${K}: stage tag must be a pinned image tag`],
+    [['production', K, 'deploy'], 'unknown action "deploy"; allowed: stage, promote, finalize, rollback, status'],
+  ])('refuses %j and changes nothing', (args, message) => {
+    const before = stateFile();
+    expect(run(...args)).toBe(1);
+    expect(errors.join('\n')).toContain(`release refused, nothing changed: ${message}`);
+    expect(stateFile()).toBe(before);
+    expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
+  });
+});
