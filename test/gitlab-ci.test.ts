@@ -1,0 +1,79 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ROOT } from '../main';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Job = { [key: string]: any };
+const RESERVED = new Set(['stages', 'variables', 'default', 'workflow', 'include', 'image', 'services', 'cache', 'before_script', 'after_script']);
+
+const raw = YAML.parse(fs.readFileSync(path.join(ROOT, '.gitlab-ci.yml'), 'utf8'), { merge: true }) as Job;
+const stages: string[] = raw.stages;
+const variables: { [k: string]: string } = raw.variables;
+
+/** Jobs with `extends` resolved (one level of hidden templates is all the file uses). */
+const jobs: { [name: string]: Job } = Object.fromEntries(Object.entries(raw)
+  .filter(([name]) => !RESERVED.has(name) && !name.startsWith('.'))
+  .map(([name, job]) => [name, { ...(job.extends ? raw[job.extends] : {}), ...job }]));
+
+const script = (job: Job) => (job.script as unknown[]).flat(10).join('\n');
+const isManual = (job: Job) => (job.rules ?? []).every((r: Job) => r.when === 'manual');
+const needsOf = (name: string): string[] => (jobs[name].needs ?? []).map((n: string | { job: string }) => (typeof n === 'string' ? n : n.job));
+const dependsOn = (name: string, target: string): boolean => needsOf(name).some((n) => n === target || dependsOn(n, target));
+
+describe('the users\' GitLab pipeline', () => {
+  test('has install, lint, test, synth, validate, deploy and release stages, and every job is in one of them', () => {
+    expect(stages).toEqual(['install', 'lint', 'test', 'synth', 'validate', 'deploy', 'release']);
+    for (const [name, job] of Object.entries(jobs)) expect([name, stages.includes(job.stage)]).toEqual([name, true]);
+  });
+
+  test('every script line of every job and template is a command string (no accidental YAML mappings)', () => {
+    for (const [name, job] of Object.entries(raw as Job)) {
+      for (const key of ['script', 'before_script', 'after_script']) {
+        for (const line of ((job as Job)?.[key] ?? []).flat(10)) expect([name, typeof line]).toEqual([name, 'string']);
+      }
+    }
+  });
+
+  test('every needed job exists', () => {
+    for (const name of Object.keys(jobs)) {
+      for (const need of needsOf(name)) expect([name, need, need in jobs]).toEqual([name, need, true]);
+    }
+  });
+
+  test('every deploy and release job depends on validate', () => {
+    const gated = Object.keys(jobs).filter((n) => n.startsWith('deploy:') || n.startsWith('release:') || n.startsWith('smoke-test:'));
+    expect(gated.length).toBeGreaterThanOrEqual(7);
+    for (const name of gated) expect([name, dependsOn(name, 'validate')]).toEqual([name, true]);
+  });
+
+  test('staging deploys dist/staging server-side on the default branch; production is manual', () => {
+    expect(jobs['deploy:staging'].rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
+    expect(script(jobs['deploy:staging'])).toContain('kubectl apply --server-side --field-manager=soundcore-kcp-ci -f dist/staging');
+    expect(isManual(jobs['deploy:production'])).toBe(true);
+    expect(script(jobs['deploy:production'])).toContain('-f dist/production');
+    for (const action of ['stage', 'promote', 'finalize', 'rollback']) {
+      const job = jobs[`release:${action}`];
+      expect([action, isManual(job)]).toEqual([action, true]);
+      expect(job.variables.RELEASE_ACTION).toBe(action);
+      expect(script(job)).toContain('npm run -s release -- production "$c" $RELEASE_ACTION $RELEASE_TAG');
+    }
+    expect(script(jobs['smoke-test:production'])).toContain('kubectl -n soundcore-kcp-prod wait --for=condition=complete job/$j');
+  });
+
+  test('tests with the README command and fails synth when dist/ is stale', () => {
+    expect(script(jobs.test)).toMatch(/^npm test$/m);
+    expect(script(jobs.synth)).toContain('npm run synth');
+    expect(script(jobs.synth)).toContain('test -z "$(git status --porcelain -- dist environments)"');
+    expect(script(jobs.validate)).toContain('npm run validate');
+  });
+
+  test('uses pinned images and caches npm by lock file', () => {
+    const images = [raw.default.image, ...Object.values(jobs).map((j) => j.image?.name ?? j.image)]
+      .filter(Boolean).map((i: string) => i.replace(/^\$(\w+)$/, (_m, v) => variables[v]));
+    for (const image of images) expect(image).toMatch(/^[a-z0-9./-]+:\d+\.\d+\.\d+[\w.-]*$/);
+    expect(raw.default.cache.key).toEqual({ files: ['package-lock.json'] });
+    expect(jobs.install.cache.policy).toBe('pull-push');
+    expect(variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
+  });
+});
