@@ -34,6 +34,11 @@ export interface ComponentSpec {
   readonly routes: { readonly host: Host; readonly paths: readonly string[] };
   /** Paths the process writes to; each gets an emptyDir because the root filesystem is read-only. */
   readonly writablePaths: readonly string[];
+  /**
+   * Whether the container serves Prometheus metrics at `/metrics` on `containerPort`; such
+   * components are scraped and alerted on. Every backend must. @default false
+   */
+  readonly exposesMetrics?: boolean;
 }
 
 const HEALTH = '/health';
@@ -48,6 +53,8 @@ export const FRONTEND: ComponentSpec = {
   routes: { host: Host.FRONTEND, paths: ['/'] },
   // Next.js standalone keeps its image-optimisation and ISR cache under .next/cache.
   writablePaths: ['/tmp', '/app/.next/cache'],
+  // The Next.js server has no /metrics endpoint yet; set to true once it serves one.
+  exposesMetrics: false,
 };
 
 /** FastAPI backend: knowledge base and search. */
@@ -84,5 +91,6 @@ function backend(name: string, port: number, paths: readonly string[]): Componen
     healthPath: HEALTH,
     routes: { host: Host.API, paths },
     writablePaths: ['/tmp'],
+    exposesMetrics: true,
   };
 }
