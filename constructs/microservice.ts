@@ -171,11 +171,11 @@ export class Microservice extends Construct {
   /**
    * Declares that the container serves Prometheus metrics on its HTTP port: every Service of the
    * workload gets a port named `metrics` (number `options.port`, target the container port) and
-   * `options.serviceLabels`. Calling it again (same options) covers Services added since; a Service
-   * still lacking the port at synthesis fails validation.
+   * `options.serviceLabels`. Calling it again (without options: the port and labels of the earlier
+   * calls) covers Services added since; a Service still lacking the port at synthesis fails validation.
    */
   public exposeMetrics(options: MetricsOptions = {}): void {
-    const port = options.port ?? 9090;
+    const port = options.port ?? this.metrics?.port ?? 9090;
     const where = `Microservice ${this.name}`;
     assertValid(where, 'metrics port', port, checkPort(port));
     if (this.metrics !== undefined && this.metrics.port !== port) {

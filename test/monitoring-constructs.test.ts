@@ -52,16 +52,20 @@ describe('Microservice.exposeMetrics', () => {
   });
 
   test('covers a Service added later when called again, and fails validation when it is not', () => {
-    // GIVEN metrics exposed before the preview Service exists
+    // GIVEN metrics exposed on port 9100 before the preview Service exists
     const chart = Testing.chart();
     const orders = new Microservice(chart, 'Orders', BASE);
-    orders.exposeMetrics();
+    orders.exposeMetrics({ port: 9100, serviceLabels: { monitoring: 'scraped' } });
     addPreviewService(orders);
     // THEN synthesis names the Service without the port
     expect(() => Testing.synth(chart)).toThrow(/Service orders-preview has no "metrics" port: call exposeMetrics\(\) after adding it/);
-    // WHEN called again, it passes
+    // WHEN called again without options, the new Service gets the same port and labels
     orders.exposeMetrics();
-    expect(Testing.synth(chart).filter((o) => o.kind === 'Service').map((s) => s.spec.ports.length)).toEqual([2, 2]);
+    const services = Testing.synth(chart).filter((o) => o.kind === 'Service');
+    expect(services.map((s) => [s.spec.ports[1], s.metadata.labels.monitoring])).toEqual([
+      [{ name: 'metrics', port: 9100, targetPort: 8080 }, 'scraped'],
+      [{ name: 'metrics', port: 9100, targetPort: 8080 }, 'scraped'],
+    ]);
   });
 
   test('throws when the metrics port number is already a port of the Service', () => {
