@@ -56,6 +56,7 @@ function generated(n: number): { env: EnvironmentConfig; catalogue: ComponentSpe
     healthPath: '/health',
     routes: { host: Host.API, paths: [`/api/v1/svc-${i}`] },
     writablePaths: ['/tmp'],
+    exposesMetrics: true,
   }));
   return { env: { ...staging, name: `scale-${n}`, namespace: `scale-${n}`, components: {} }, catalogue };
 }
