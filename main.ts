@@ -9,7 +9,10 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Microservice, ReleaseStrategy, SecureNamespace, SmokeTest, TlsIngress } from './constructs';
+import {
+  GrafanaDashboard, HttpServiceAlerts, Microservice, ReleaseStrategy, SecureNamespace, serviceOverviewDashboard, SmokeTest,
+  TlsIngress, WorkloadMonitor,
+} from './constructs';
 import {
   CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY, ReleaseMode,
   ReleaseStates, ResolvedEnvironment, resolveEnvironments, Tier,
@@ -95,6 +98,33 @@ export class KcpEnvironmentChart extends Chart {
       }
     }
     this.workloads = workloads;
+
+    // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
+    // blue/green pair included), the alert rules and the dashboard; see README "Monitoring and alerts".
+    const monitoring = env.monitoring;
+    const monitor = new WorkloadMonitor(this, 'ServiceMonitor', {
+      name: `${PROJECT}-monitor`,
+      labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },
+      selectLabels: { 'app.kubernetes.io/part-of': PROJECT },
+      namespaces: [env.namespace],
+      interval: monitoring.scrapeInterval,
+    });
+    for (const spec of props.catalogue.filter((c) => c.exposesMetrics === true)) monitor.scrape(workloads.get(spec.name)!);
+    new HttpServiceAlerts(this, 'Alerts', {
+      name: `${PROJECT}-alerts`,
+      namespace: env.namespace,
+      labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },
+      tuning: monitoring.alerts,
+      runbookUrlPattern: monitoring.runbookUrlPattern,
+      evaluationInterval: monitoring.evaluationInterval,
+    });
+    new GrafanaDashboard(this, 'Dashboard', {
+      name: `${PROJECT}-dashboard`,
+      labels: { 'app.kubernetes.io/part-of': PROJECT },
+      dashboard: serviceOverviewDashboard({
+        uid: `${PROJECT}-${env.name}`, title: `Soundcore KCP services (${env.name})`, defaultNamespace: env.namespace, tags: [PROJECT, env.name],
+      }),
+    });
 
     const ingress = new TlsIngress(this, 'Ingress', {
       name: PROJECT,

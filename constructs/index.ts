@@ -3,7 +3,7 @@ export { APP_LABEL, recommendedLabels, selectorLabels } from './labels';
 export type { LabelSet, RecommendedLabelOptions } from './labels';
 export { COLOUR_LABEL, Microservice } from './microservice';
 export type {
-  AutoscalingOptions, ContainerResources, MicroserviceProps, ProbeTimings, ResourceQuantities, WorkloadVariant,
+  AutoscalingOptions, ContainerResources, MetricsOptions, MicroserviceProps, ProbeTimings, ResourceQuantities, WorkloadVariant,
 } from './microservice';
 export { PodSecurityLevel, SecureNamespace } from './namespace';
 export type { SecureNamespaceProps } from './namespace';
@@ -14,10 +14,32 @@ export {
 } from './security';
 export type { PodTemplateOptions, RestrictedSecurityOptions } from './security';
 export {
-  PropsError, assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity,
-  parseQuantity,
+  PropsError, assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue,
+  checkPort, checkPromDuration, checkQuantity, parseQuantity,
 } from './validation';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';
 export { SMOKE_TEST_APP, SmokeTest } from './smoke-test';
 export type { SmokeTestProps } from './smoke-test';
+export {
+  KubePrometheusRule, KubeServiceMonitor,
+} from './prometheus-operator';
+export type {
+  KubePrometheusRuleProps, KubeServiceMonitorProps, PrometheusRuleSpec, RuleGroupSpec, RuleSpec, ServiceMonitorEndpoint,
+  ServiceMonitorSpec,
+} from './prometheus-operator';
+export { AlertGroup, AlertSeverity, PrometheusRules, WorkloadMonitor } from './monitoring';
+export type { AlertGroupOptions, AlertRule, PrometheusRulesProps, WorkloadMonitorProps } from './monitoring';
+export {
+  checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlerts, RUNBOOK_PLACEHOLDER, RUNBOOK_SLUGS,
+} from './http-alerts';
+export type {
+  AlertTuning, DurationAlertTuning, HttpServiceAlertName, HttpServiceAlertsProps, HttpServiceAlertTuning,
+} from './http-alerts';
+export { Dashboard, GrafanaDashboard, PanelUnit, PROMETHEUS_DATASOURCE } from './grafana';
+export type {
+  DashboardJson, DashboardProps, DataSourceRef, GrafanaDashboardProps, PanelJson, PanelQuery, QueryVariableOptions,
+  TimeSeriesPanelOptions, VariableJson,
+} from './grafana';
+export { serviceOverviewDashboard } from './service-dashboard';
+export type { ServiceOverviewOptions } from './service-dashboard';

@@ -94,6 +94,18 @@ export interface MicroserviceProps {
   readonly maxSurge?: kplus.PercentOrAbsolute;
 }
 
+/** Options of {@link Microservice.exposeMetrics}. */
+export interface MetricsOptions {
+  /**
+   * Number of the `metrics` port on each Service; it targets the container port (metrics are served
+   * on the HTTP port) and must differ from the Service's other port numbers.
+   * @default 9090
+   */
+  readonly port?: number;
+  /** Labels added to every Service that exposes metrics, e.g. what a ServiceMonitor selects by. @default - none */
+  readonly serviceLabels?: LabelSet;
+}
+
 /** One Deployment of a {@link Microservice}: the single rolling one, or one colour of a pair. */
 export interface WorkloadVariant {
   /** Exact Deployment name. */
@@ -151,6 +163,7 @@ export class Microservice extends Construct {
   public readonly disruptionBudgets: kplus.k8s.KubePodDisruptionBudget[] = [];
 
   private readonly props: MicroserviceProps;
+  private metrics?: { readonly port: number; readonly serviceLabels: LabelSet };
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -217,9 +230,50 @@ export class Microservice extends Construct {
     }
   }
 
-  /** Every Service of the workload: the main one, and the preview one of a pair. */
+  /**
+   * Every Service of the workload: the main one, the preview one of a pair, and any Service a
+   * caller added inside this construct.
+   */
   public get services(): kplus.Service[] {
-    return this.previewService ? [this.service, this.previewService] : [this.service];
+    return this.node.findAll().filter((c): c is kplus.Service => c instanceof kplus.Service);
+  }
+
+  /** Name of the Service port Prometheus scrapes. */
+  public static readonly METRICS_PORT_NAME = 'metrics';
+
+  /** Whether {@link exposeMetrics} was called: every Service has a `metrics` port. */
+  public get exposesMetrics(): boolean {
+    return this.metrics !== undefined;
+  }
+
+  /**
+   * Declares that the container serves Prometheus metrics on its HTTP port: every Service of the
+   * workload gets a port named `metrics` (number `options.port`, target the container port) and
+   * `options.serviceLabels`. Calling it again (without options: the port and labels of the earlier
+   * calls) covers Services added since; a Service still lacking the port at synthesis fails validation.
+   */
+  public exposeMetrics(options: MetricsOptions = {}): void {
+    const port = options.port ?? this.metrics?.port ?? 9090;
+    const where = `Microservice ${this.name}`;
+    assertValid(where, 'metrics port', port, checkPort(port));
+    if (this.metrics !== undefined && this.metrics.port !== port) {
+      throw new PropsError(where, 'metrics port', port, `must stay ${this.metrics.port}, the port metrics are already exposed on`);
+    }
+    if (this.metrics === undefined) {
+      this.node.addValidation({ validate: () => this.services
+        .filter((s) => !s.ports.some((p) => p.name === Microservice.METRICS_PORT_NAME))
+        .map((s) => `Service ${s.name} has no "${Microservice.METRICS_PORT_NAME}" port: call exposeMetrics() after adding it`) });
+    }
+    this.metrics = { port, serviceLabels: { ...this.metrics?.serviceLabels, ...options.serviceLabels } };
+    for (const service of this.services) {
+      for (const [key, value] of Object.entries(this.metrics.serviceLabels)) service.metadata.addLabel(key, value);
+      if (service.ports.some((p) => p.name === Microservice.METRICS_PORT_NAME)) continue;
+      const clash = service.ports.find((p) => p.port === port);
+      if (clash !== undefined) {
+        throw new PropsError(where, 'metrics port', port, `must differ from the other ports of Service ${service.name} (${clash.name} is ${port})`);
+      }
+      service.bind(port, { name: Microservice.METRICS_PORT_NAME, targetPort: this.containerPort });
+    }
   }
 
   /** Labels of the objects of this workload (Service, Deployment metadata), without version. */

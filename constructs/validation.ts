@@ -69,6 +69,29 @@ export function checkQuantity(value: unknown, what: 'cpu' | 'memory'): string | 
     : 'must be a memory quantity such as "256Mi" or "1Gi"';
 }
 
+// The duration syntax of the prometheus-operator CRDs (`for`, `interval`), without the bare `0`.
+const PROM_DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Rule broken by `value` as a positive Prometheus duration (`30s`, `5m`, `1h30m`). */
+export function checkPromDuration(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '' && PROM_DURATION.test(value) && /[1-9]/.test(value)) return undefined;
+  return 'must be a positive Prometheus duration such as "30s", "5m" or "1h30m"';
+}
+
+/** Rule broken by `value` as a Kubernetes label key (`app`, `app.kubernetes.io/name`). */
+export function checkLabelKey(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.split('/').pop()!.length <= 63 && value.length <= 317 && LABEL_NAME.test(value)) return undefined;
+  return 'must be a Kubernetes label key (an optional DNS subdomain prefix and "/", then at most 63 letters, digits, "-", "_" or ".")';
+}
+
+/** Rule broken by `value` as a Kubernetes label value. */
+export function checkLabelValue(value: unknown): string | undefined {
+  if (typeof value === 'string' && LABEL_VALUE.test(value)) return undefined;
+  return 'must be a Kubernetes label value (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)';
+}
+
 /** Thrown for invalid construct props: names the construct, the field, the bad value and the rule. */
 export class PropsError extends Error {
   constructor(where: string, field: string, value: unknown, rule: string) {

@@ -36,6 +36,11 @@ export interface ComponentSpec {
   readonly writablePaths: readonly string[];
   /** Paths the in-cluster smoke test calls on a staged version: health plus one real endpoint. */
   readonly smokePaths: readonly string[];
+  /**
+   * Whether the container serves Prometheus metrics at `/metrics` on `containerPort`; such
+   * components are scraped and alerted on. Every backend must. @default false
+   */
+  readonly exposesMetrics?: boolean;
 }
 
 const HEALTH = '/health';
@@ -51,6 +56,8 @@ export const FRONTEND: ComponentSpec = {
   // Next.js standalone keeps its image-optimisation and ISR cache under .next/cache.
   writablePaths: ['/tmp', '/app/.next/cache'],
   smokePaths: [HEALTH, '/'],
+  // The Next.js server has no /metrics endpoint yet; set to true once it serves one.
+  exposesMetrics: false,
 };
 
 /** FastAPI backend: knowledge base and search. */
@@ -88,5 +95,6 @@ function backend(name: string, port: number, paths: readonly string[], smokeEndp
     routes: { host: Host.API, paths },
     writablePaths: ['/tmp'],
     smokePaths: [HEALTH, smokeEndpoint],
+    exposesMetrics: true,
   };
 }

@@ -13,4 +13,5 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
 
 export * from './model';
 export * from './catalogue';
+export * from './monitoring';
 export * from './resolve';

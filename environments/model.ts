@@ -5,6 +5,8 @@
  * checks the result as a whole.
  */
 
+import type { HttpServiceAlertTuning } from '../constructs/http-alerts';
+import type { LabelSet } from '../constructs/labels';
 import { ContainerResources, ProbeTimings } from '../constructs/microservice';
 
 import { ReleaseState } from '../release/state';
@@ -83,6 +85,33 @@ export interface TlsSettings {
   readonly apiSecretName: string;
 }
 
+/** Monitoring of an environment, fully resolved (see `MONITORING_DEFAULTS` in `monitoring.ts`). */
+export interface MonitoringSettings {
+  /**
+   * Labels the cluster's Prometheus selects ServiceMonitors and PrometheusRules by; put on both.
+   * kube-prometheus-stack selects `release: <helm release name>`.
+   */
+  readonly prometheusSelector: LabelSet;
+  /** How often every component is scraped (Prometheus duration). */
+  readonly scrapeInterval: string;
+  /** How often the alert rules are evaluated (Prometheus duration). */
+  readonly evaluationInterval: string;
+  /** Runbook URL of each alert; `{alert}` is replaced by the alert's slug (`high-error-rate`). */
+  readonly runbookUrlPattern: string;
+  /** Threshold, `for` duration, severity and team of each alert. */
+  readonly alerts: HttpServiceAlertTuning;
+}
+
+/** What an environment may override of the monitoring defaults, down to one field of one alert. */
+export interface MonitoringOverrides {
+  /** Replaces the default selector labels as a whole. */
+  readonly prometheusSelector?: LabelSet;
+  readonly scrapeInterval?: string;
+  readonly evaluationInterval?: string;
+  readonly runbookUrlPattern?: string;
+  readonly alerts?: { readonly [A in keyof HttpServiceAlertTuning]?: Partial<HttpServiceAlertTuning[A]> };
+}
+
 /** One environment, as written in its file. */
 export interface EnvironmentConfig {
   /** Short name, also the folder under `dist/` and the `environment` label: `staging`. */
@@ -99,11 +128,14 @@ export interface EnvironmentConfig {
   readonly defaults: ComponentSettings;
   /** Per-component overrides, keyed by component name from the catalogue. */
   readonly components: { readonly [component: string]: ComponentOverrides };
+  /** Overrides of the monitoring defaults (thresholds, durations, selector labels). @default - the defaults */
+  readonly monitoring?: MonitoringOverrides;
 }
 
 /** An environment with every component's settings filled in from `defaults`. */
-export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components'> {
+export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components' | 'monitoring'> {
   readonly components: { readonly [component: string]: ComponentSettings };
   /** Release state of every blue/green component (from the release state file, or initial). */
   readonly releases: ReleaseState;
+  readonly monitoring: MonitoringSettings;
 }

@@ -3,13 +3,19 @@
  * every environment is collected and reported at once, before anything is synthesized or written.
  */
 import {
-  checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity, parseQuantity,
+  checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue, checkPort,
+  checkPromDuration, checkQuantity, parseQuantity,
 } from '../constructs/validation';
 import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
-import { ComponentSpec } from './catalogue';
+import { checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertName, HttpServiceAlertTuning,
+} from '../constructs/http-alerts';
+import { AlertSeverity } from '../constructs/monitoring';
+import { ComponentSpec, Tier } from './catalogue';
 import {
-  ComponentOverrides, ComponentSettings, EnvironmentConfig, ProbeTimings, ReleaseMode, ResolvedEnvironment,
+  ComponentOverrides, ComponentSettings, EnvironmentConfig, MonitoringOverrides, MonitoringSettings, ProbeTimings,
+  ReleaseMode, ResolvedEnvironment,
 } from './model';
+import { MONITORING_DEFAULTS } from './monitoring';
 
 /** One problem found in the configuration. */
 export interface ConfigProblem {
@@ -86,7 +92,19 @@ export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly C
       releases[spec.name] = recorded[spec.name] ?? initialRelease(settings.imageTag);
     }
   }
-  return { ...env, components, releases };
+  return { ...env, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}) };
+}
+
+/** The monitoring defaults with an environment's overrides applied, field by field per alert. */
+export function resolveMonitoring(o: MonitoringOverrides, defaults: MonitoringSettings = MONITORING_DEFAULTS): MonitoringSettings {
+  const alerts = Object.fromEntries(HTTP_SERVICE_ALERTS.map((name) => [name, { ...defaults.alerts[name], ...o.alerts?.[name] }]));
+  return {
+    prometheusSelector: o.prometheusSelector ?? defaults.prometheusSelector,
+    scrapeInterval: o.scrapeInterval ?? defaults.scrapeInterval,
+    evaluationInterval: o.evaluationInterval ?? defaults.evaluationInterval,
+    runbookUrlPattern: o.runbookUrlPattern ?? defaults.runbookUrlPattern,
+    alerts: alerts as unknown as HttpServiceAlertTuning,
+  };
 }
 
 function merge(defaults: ComponentSettings, o: ComponentOverrides): ComponentSettings {
@@ -118,6 +136,9 @@ export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigPr
     at(c.name, 'containerPort', c.containerPort, checkPort(c.containerPort));
     at(c.name, 'servicePort', c.servicePort, checkPort(c.servicePort));
     at(c.name, 'healthPath', c.healthPath, c.healthPath?.startsWith('/') ? undefined : 'must be an absolute HTTP path');
+    if (c.tier === Tier.BACKEND && c.exposesMetrics !== true) {
+      at(c.name, 'exposesMetrics', c.exposesMetrics, 'must be true for a backend (every backend is scraped and alerted on)');
+    }
   }
   problems.push(...duplicates(catalogue.map((c) => c.name), 'name', 'catalogue'));
   const portOwners = new Map<number, string>();
@@ -164,6 +185,43 @@ export function validateEnvironment(
   }
   for (const spec of catalogue) {
     problems.push(...validateComponent(envName, spec.name, resolved.components[spec.name]));
+  }
+  problems.push(...validateMonitoring(envName, env.monitoring ?? {}, resolved.monitoring));
+  return problems;
+}
+
+const SEVERITIES: readonly string[] = Object.values(AlertSeverity);
+const RATIO_ALERTS: readonly HttpServiceAlertName[] = ['HighErrorRate', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted'];
+
+function validateMonitoring(environment: string, o: MonitoringOverrides, m: MonitoringSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment, field: `monitoring.${field}`, value, rule });
+  };
+  const selector = m.prometheusSelector ?? {};
+  at('prometheusSelector', selector, Object.keys(selector).length > 0 ? undefined
+    : 'must name at least one label (kube-prometheus-stack selects release: <helm release name>)');
+  for (const [key, value] of Object.entries(selector)) {
+    at('prometheusSelector', key, checkLabelKey(key));
+    at(`prometheusSelector.${key}`, value, checkLabelValue(value) ?? (value === '' ? 'must not be empty' : undefined));
+  }
+  at('scrapeInterval', m.scrapeInterval, checkPromDuration(m.scrapeInterval));
+  at('evaluationInterval', m.evaluationInterval, checkPromDuration(m.evaluationInterval));
+  at('runbookUrlPattern', m.runbookUrlPattern, checkRunbookUrlPattern(m.runbookUrlPattern));
+  for (const name of Object.keys(o.alerts ?? {})) {
+    if (!(HTTP_SERVICE_ALERTS as readonly string[]).includes(name)) {
+      at('alerts', name, `must name an alert (${HTTP_SERVICE_ALERTS.join(', ')})`);
+    }
+  }
+  for (const name of HTTP_SERVICE_ALERTS) {
+    const a: Partial<HttpServiceAlertTuning['HighErrorRate']> = m.alerts[name];
+    if (name !== 'PodDown') {
+      at(`alerts.${name}.threshold`, a.threshold, RATIO_ALERTS.includes(name) ? checkRatio(a.threshold) : checkSeconds(a.threshold));
+    }
+    at(`alerts.${name}.for`, a.for, checkPromDuration(a.for));
+    at(`alerts.${name}.severity`, a.severity, SEVERITIES.includes(a.severity as string) ? undefined : `must be one of ${SEVERITIES.join(', ')}`);
+    at(`alerts.${name}.team`, a.team, a.team !== '' && checkLabelValue(a.team) === undefined ? undefined
+      : 'must be a non-empty label value (letters, digits, "-", "_" or ".")');
   }
   return problems;
 }

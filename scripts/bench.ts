@@ -57,6 +57,7 @@ function generated(n: number): { env: EnvironmentConfig; catalogue: ComponentSpe
     routes: { host: Host.API, paths: [`/api/v1/svc-${i}`] },
     writablePaths: ['/tmp'],
     smokePaths: ['/health'],
+    exposesMetrics: true,
   }));
   return { env: { ...staging, name: `scale-${n}`, namespace: `scale-${n}`, components: {} }, catalogue };
 }

@@ -73,7 +73,11 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
       expect(pod.metadata.labels['app.kubernetes.io/version']).toBe(container.image.split(':')[1]);
       // ports
       expect(container.ports).toEqual([{ containerPort: spec.containerPort, name: 'http' }]);
-      expect(service.spec.ports).toEqual([{ name: 'http', port: spec.servicePort, targetPort: spec.containerPort }]);
+      expect(service.spec.ports).toEqual([
+        { name: 'http', port: spec.servicePort, targetPort: spec.containerPort },
+        // metrics are served on the HTTP port; the Service names it for the ServiceMonitor
+        ...(spec.exposesMetrics ? [{ name: 'metrics', port: 9090, targetPort: spec.containerPort }] : []),
+      ]);
       // image
       expect(container.image).toMatch(new RegExp(`^${IMAGE_REGISTRY}/${spec.name}:[A-Za-z0-9_][A-Za-z0-9_.-]*$`));
       expect(container.image).not.toMatch(/:latest$/);

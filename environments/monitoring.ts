@@ -1,0 +1,24 @@
+import { AlertSeverity } from '../constructs/monitoring';
+import { MonitoringSettings } from './model';
+
+/**
+ * Monitoring every environment starts from: the seed's alert thresholds, `for` durations,
+ * severities and teams, and kube-prometheus-stack's default selector label. An environment
+ * overrides any of it under `monitoring` in its file (see {@link MonitoringOverrides}).
+ */
+export const MONITORING_DEFAULTS: MonitoringSettings = {
+  // kube-prometheus-stack installed as release "prometheus": its Prometheus only loads
+  // ServiceMonitors and PrometheusRules carrying this label, and ignores others without a word.
+  prometheusSelector: { release: 'prometheus' },
+  scrapeInterval: '30s',
+  evaluationInterval: '30s',
+  runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks/{alert}',
+  alerts: {
+    HighErrorRate: { threshold: 0.05, for: '5m', severity: AlertSeverity.CRITICAL, team: 'backend' },
+    HighResponseTime: { threshold: 1, for: '10m', severity: AlertSeverity.WARNING, team: 'backend' },
+    PodDown: { for: '2m', severity: AlertSeverity.CRITICAL, team: 'devops' },
+    HighCPUUsage: { threshold: 0.8, for: '10m', severity: AlertSeverity.WARNING, team: 'devops' },
+    HighMemoryUsage: { threshold: 0.9, for: '10m', severity: AlertSeverity.WARNING, team: 'devops' },
+    DatabasePoolExhausted: { threshold: 0.9, for: '5m', severity: AlertSeverity.CRITICAL, team: 'backend' },
+  },
+};

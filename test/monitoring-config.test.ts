@@ -1,0 +1,105 @@
+import {
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, KNOWLEDGE_SERVICE, MONITORING_DEFAULTS, MonitoringOverrides,
+  resolveEnvironments,
+} from '../environments';
+import { production } from '../environments/production';
+import { find, synthObjects } from './helpers';
+
+/** The problems `resolveEnvironments` reports, formatted, or [] when valid. */
+function problems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
+  try {
+    resolveEnvironments(environments, catalogue);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
+  }
+}
+
+function prodWith(monitoring: MonitoringOverrides): EnvironmentConfig {
+  return { ...production, monitoring };
+}
+
+describe('monitoring configuration', () => {
+  test('every environment starts from the seed\'s thresholds and kube-prometheus-stack\'s release label', () => {
+    for (const env of resolveEnvironments(ENVIRONMENTS, CATALOGUE)) {
+      expect(env.monitoring).toEqual(MONITORING_DEFAULTS);
+    }
+    expect(MONITORING_DEFAULTS.prometheusSelector).toEqual({ release: 'prometheus' });
+    expect(Object.entries(MONITORING_DEFAULTS.alerts).map(([name, a]) => [name, 'threshold' in a ? a.threshold : undefined, a.for])).toEqual([
+      ['HighErrorRate', 0.05, '5m'],
+      ['HighResponseTime', 1, '10m'],
+      ['PodDown', undefined, '2m'],
+      ['HighCPUUsage', 0.8, '10m'],
+      ['HighMemoryUsage', 0.9, '10m'],
+      ['DatabasePoolExhausted', 0.9, '5m'],
+    ]);
+  });
+
+  test('an environment overrides one field of one alert; the rest keeps the defaults', () => {
+    // GIVEN production with a stricter error ratio held for longer
+    const env = prodWith({ alerts: { HighErrorRate: { threshold: 0.02, for: '10m' } } });
+    // WHEN
+    const [resolved] = resolveEnvironments([env], CATALOGUE);
+    const rules = find(synthObjects([env]).get('production')!, 'PrometheusRule', 'soundcore-kcp-alerts').spec.groups[0].rules;
+    // THEN
+    expect(resolved.monitoring.alerts.HighErrorRate).toEqual({ threshold: 0.02, for: '10m', severity: 'critical', team: 'backend' });
+    expect(resolved.monitoring.alerts.HighResponseTime).toEqual(MONITORING_DEFAULTS.alerts.HighResponseTime);
+    expect(rules[0]).toMatchObject({ alert: 'HighErrorRate', for: '10m', expr: expect.stringMatching(/> 0\.02$/) });
+    expect(rules[0].annotations.description).toContain('(threshold: 2%)');
+    expect(rules[1]).toMatchObject({ alert: 'HighResponseTime', for: '10m', expr: expect.stringMatching(/> 1$/) });
+  });
+
+  test('the Prometheus selector is one value, applied to both the ServiceMonitor and the PrometheusRule', () => {
+    const objs = synthObjects([prodWith({ prometheusSelector: { release: 'kube-prometheus-stack' } })]).get('production')!;
+    for (const [kind, name] of [['ServiceMonitor', 'soundcore-kcp-monitor'], ['PrometheusRule', 'soundcore-kcp-alerts']]) {
+      expect(find(objs, kind, name).metadata.labels).toEqual({
+        'release': 'kube-prometheus-stack', 'app.kubernetes.io/part-of': 'soundcore-kcp', 'environment': 'production',
+      });
+    }
+  });
+});
+
+describe('bad monitoring configuration is rejected before anything is synthesized', () => {
+  test('rejects a ratio threshold given as a percentage, and a latency of 0', () => {
+    expect(problems([prodWith({ alerts: { HighErrorRate: { threshold: 5 }, HighResponseTime: { threshold: 0 } } })])).toEqual([
+      'production: monitoring.alerts.HighErrorRate.threshold must be a ratio greater than 0 and at most 1 (0.05 is 5%), got 5',
+      'production: monitoring.alerts.HighResponseTime.threshold must be a number of seconds greater than 0, got 0',
+    ]);
+  });
+
+  test('rejects durations Prometheus would not parse', () => {
+    expect(problems([prodWith({ scrapeInterval: '30', alerts: { PodDown: { for: '2 minutes' } } })])).toEqual([
+      'production: monitoring.scrapeInterval must be a positive Prometheus duration such as "30s", "5m" or "1h30m", got "30"',
+      'production: monitoring.alerts.PodDown.for must be a positive Prometheus duration such as "30s", "5m" or "1h30m", got "2 minutes"',
+    ]);
+  });
+
+  test('rejects an unknown alert, severity or empty team', () => {
+    const alerts = { HighLatency: { for: '5m' }, HighCPUUsage: { severity: 'page', team: '' } } as unknown as MonitoringOverrides['alerts'];
+    expect(problems([prodWith({ alerts })])).toEqual([
+      'production: monitoring.alerts must name an alert (HighErrorRate, HighResponseTime, PodDown, HighCPUUsage, HighMemoryUsage, DatabasePoolExhausted), got "HighLatency"',
+      'production: monitoring.alerts.HighCPUUsage.severity must be one of critical, warning, info, got "page"',
+      'production: monitoring.alerts.HighCPUUsage.team must be a non-empty label value (letters, digits, "-", "_" or "."), got ""',
+    ]);
+  });
+
+  test('rejects an empty Prometheus selector, which would leave monitors and rules unselected', () => {
+    expect(problems([prodWith({ prometheusSelector: {} })])).toEqual([
+      'production: monitoring.prometheusSelector must name at least one label (kube-prometheus-stack selects release: <helm release name>), got {}',
+    ]);
+  });
+
+  test('rejects a runbook URL pattern without the {alert} placeholder', () => {
+    expect(problems([prodWith({ runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks' })])).toEqual([
+      'production: monitoring.runbookUrlPattern must be an https URL containing "{alert}" once (replaced by the alert\'s runbook slug), got "https://wiki.soundcore-kcp.com/runbooks"',
+    ]);
+  });
+
+  test('rejects a backend that does not expose metrics', () => {
+    const unscraped: ComponentSpec = { ...KNOWLEDGE_SERVICE, exposesMetrics: false };
+    expect(problems([production], CATALOGUE.map((c) => (c.name === 'knowledge-service' ? unscraped : c)))).toEqual([
+      'catalogue/knowledge-service: exposesMetrics must be true for a backend (every backend is scraped and alerted on), got false',
+    ]);
+  });
+});
