@@ -18,7 +18,9 @@ const installed = (pkg: string): string => lock.packages[`node_modules/${pkg}`].
 
 const CHART = `
 import { App, Chart } from 'cdk8s';
-import { Colour, Microservice, ReleaseStrategy, SecureNamespace } from '@soundcore/kcp-constructs';
+import {
+  AlertSeverity, Colour, Microservice, PrometheusRules, ReleaseStrategy, SecureNamespace, WorkloadMonitor,
+} from '@soundcore/kcp-constructs';
 
 declare const process: { stdout: { write(text: string): void } };
 
@@ -31,8 +33,23 @@ const storefront = new Microservice(chart, 'Storefront', {
   release: ReleaseStrategy.rolling({ imageTag: '2024.06.1' }), resources,
 });
 const payments = new Microservice(chart, 'Payments', {
-  name: 'payments', image: 'ghcr.io/acme/payments', containerPort: 9000, replicas: 3,
+  name: 'payments', image: 'ghcr.io/acme/payments', containerPort: 9000, replicas: 3, partOf: 'acme-shop',
   release: ReleaseStrategy.blueGreen({ active: Colour.GREEN, tags: { blue: '1.4.0', green: '1.5.0' } }), resources,
+});
+const monitor = new WorkloadMonitor(chart, 'Monitor', {
+  name: 'acme-shop', labels: { release: 'prometheus' }, selectLabels: { 'app.kubernetes.io/part-of': 'acme-shop' }, namespaces: ['acme-shop'],
+});
+monitor.scrape(payments);
+const rules = new PrometheusRules(chart, 'Alerts', { name: 'acme-shop-alerts', labels: { release: 'prometheus' } });
+rules.addGroup('payments').addAlert({
+  name: 'PaymentsDown',
+  expr: 'sum(up{namespace="acme-shop", job="payments"}) == 0',
+  for: '2m',
+  severity: AlertSeverity.CRITICAL,
+  team: 'payments',
+  summary: 'No payments pod is up',
+  description: 'Every payments target has been down for 2 minutes',
+  runbookUrl: 'https://runbooks.acme.example/payments-down',
 });
 process.stdout.write(JSON.stringify({ storefront: storefront.service.name, payments: payments.service.name }) + '\\n---\\n');
 process.stdout.write(app.synthYaml());
@@ -96,6 +113,19 @@ describe('the packed construct library', () => {
     const copies = execFileSync('find', [path.join(work, 'acme-shop', 'node_modules'), '-type', 'd', '-name', 'constructs', '-path', '*node_modules/constructs'], { encoding: 'utf8' })
       .trim().split('\n').filter(Boolean);
     expect(copies).toEqual([path.join(work, 'acme-shop', 'node_modules', 'constructs')]);
+  });
+
+  test('synthesizes the consumer\'s alert and the monitor that scrapes both colours of the pair', () => {
+    const rule = find(objects, 'PrometheusRule', 'acme-shop-alerts');
+    expect(rule.metadata.labels).toMatchObject({ release: 'prometheus' });
+    expect(rule.spec.groups[0].rules[0]).toMatchObject({
+      alert: 'PaymentsDown', for: '2m', labels: { severity: 'critical', team: 'payments' },
+    });
+    const monitor = find(objects, 'ServiceMonitor', 'acme-shop');
+    expect(monitor.spec.endpoints[0].port).toBe('metrics');
+    for (const name of ['payments', 'payments-preview']) {
+      expect(find(objects, 'Service', name).spec.ports.map((p: { name: string }) => p.name)).toEqual(['http', 'metrics']);
+    }
   });
 
   test('synthesizes the consumer\'s platform: a rolling service and a blue/green pair', () => {
