@@ -5,6 +5,11 @@ export { Microservice } from './microservice';
 export type {
   ContainerResources, MicroserviceProps, ProbeTimings, ResourceQuantities, WorkloadVariant,
 } from './microservice';
+export {
+  ALLOW_DNS_POLICY, DEFAULT_DENY_POLICY, EndpointRole, NAMESPACE_NAME_LABEL, NetworkPeer, NetworkPort, NetworkProtocol,
+  TrafficPeer, ZeroTrustNetwork,
+} from './network';
+export type { ConnectOptions, INetworkEndpoint, TrafficEdge, TrafficPeerProps, ZeroTrustNetworkProps } from './network';
 export { PodSecurityLevel, SecureNamespace } from './namespace';
 export type { SecureNamespaceProps } from './namespace';
 export { TlsIngress } from './ingress';
@@ -14,6 +19,6 @@ export {
 } from './security';
 export type { RestrictedSecurityOptions } from './security';
 export {
-  PropsError, assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity,
-  parseQuantity,
+  PropsError, assertValid, checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPodLabels, checkPort,
+  checkQuantity, parseQuantity,
 } from './validation';

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet, recommendedLabels, selectorLabels } from './labels';
+import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
 import {
   assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkPort, checkQuantity,
@@ -69,6 +70,12 @@ export interface MicroserviceProps {
   readonly runAsUser?: number;
   /** Extra surge pods during a rolling update (maxUnavailable is always 0). @default '25%' */
   readonly maxSurge?: kplus.PercentOrAbsolute;
+  /**
+   * The namespace's traffic graph. The workload joins it (selected by its `app` label, serving its
+   * container port), gets a NetworkPolicy from its edges, and can declare edges with `connectTo()`.
+   * @default - not in a network: no NetworkPolicy, and connectTo() throws
+   */
+  readonly network?: ZeroTrustNetwork;
 }
 
 /** One Deployment of a {@link Microservice}: the single rolling one, or one colour of a pair. */
@@ -89,7 +96,7 @@ export interface WorkloadVariant {
  * human `name`. The Deployment selects pods by `app: <name>` only, so release metadata can never leak
  * into its immutable selector.
  */
-export class Microservice extends Construct {
+export class Microservice extends Construct implements INetworkEndpoint {
   /** Exact name of the workload. */
   public readonly name: string;
   /** Image repository without tag. */
@@ -108,6 +115,12 @@ export class Microservice extends Construct {
   public readonly service: kplus.Service;
   /** The Deployments of the workload (one for a rolling workload). */
   public readonly deployments: kplus.Deployment[] = [];
+  /** The traffic graph it belongs to, if any. */
+  public readonly network: ZeroTrustNetwork | undefined;
+  /** Its pods as a traffic peer: `app: <name>`, which every variant (colour) of the workload carries. */
+  public readonly networkPeer: NetworkPeer;
+  /** Ports its pods accept connections on: the container port (HTTP, health and metrics). */
+  public readonly servingPorts: readonly NetworkPort[];
 
   private readonly props: MicroserviceProps;
 
@@ -130,6 +143,9 @@ export class Microservice extends Construct {
     this.replicas = props.replicas ?? 2;
     this.healthPath = props.healthPath ?? '/health';
     this.selector = selectorLabels(props.name);
+    this.network = props.network;
+    this.networkPeer = NetworkPeer.pods(this.selector);
+    this.servingPorts = [NetworkPort.tcp(this.containerPort)];
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: this.name, labels: this.objectLabels() },
@@ -140,6 +156,19 @@ export class Microservice extends Construct {
     this.addVariant(this, 'Deployment', {
       name: this.name, imageTag: props.imageTag, replicas: this.replicas, variantLabels: {},
     });
+    props.network?.addEndpoint(this);
+  }
+
+  /**
+   * Allows this workload's pods to open connections to `target` on its serving ports (or
+   * `options.ports`): egress here, ingress there, as far as each side is in the network's namespace.
+   * @throws when the workload was not given a `network`.
+   */
+  public connectTo(target: INetworkEndpoint, options: ConnectOptions = {}): TrafficEdge {
+    if (this.network === undefined) {
+      throw new PropsError(`Microservice ${this.name}`, 'network', undefined, `must be set to declare traffic (connectTo ${target.name})`);
+    }
+    return this.network.allow(this, target, options);
   }
 
   /** Labels of the objects of this workload (Service, Deployment metadata), without version. */
