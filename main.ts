@@ -14,6 +14,7 @@ import {
   CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY,
   ResolvedEnvironment, resolveEnvironments, Tier,
 } from './environments';
+import { UnsafeOutputError } from './synth/guards';
 import { diffTree, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
 
 /** Value of the `project` label and `app.kubernetes.io/part-of`. */
@@ -151,7 +152,7 @@ export function writeManifests(o: WriteOptions = {}): number {
   try {
     tree = synthesize(o.environments, o.catalogue);
   } catch (e) {
-    const reason = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
+    const reason = e instanceof ConfigError || e instanceof UnsafeOutputError ? e.message : (e as Error).stack ?? String(e);
     err(`synth failed, nothing written (${path.relative(ROOT, outdir) || outdir} left unchanged): ${reason}`);
     return 1;
   }

@@ -15,6 +15,12 @@ export type { SecureNamespaceProps } from './namespace';
 export { TlsIngress } from './ingress';
 export type { TlsIngressProps } from './ingress';
 export {
+  CredentialsSecret, ExternalSecret, ExternalSecretApiVersion, SecretSource, SecretSourceKind, SecretStoreKind, SecretStoreRef,
+} from './secrets';
+export type {
+  CredentialsSecretProps, ExternalSecretProps, ExternalSecretSourceOptions, ExternalSecretSpec, RemoteRef,
+} from './secrets';
+export {
   DEFAULT_RUN_AS, hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity,
 } from './security';
 export type { RestrictedSecurityOptions } from './security';
