@@ -9,10 +9,13 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Microservice, SecureNamespace, TlsIngress } from './constructs';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY,
-  ResolvedEnvironment, resolveEnvironments, Tier,
+  CredentialsSecret, EndpointRole, Microservice, NetworkPeer, NetworkPort, SecretSource, SecretStoreRef, SecureNamespace,
+  TlsIngress, TrafficPeer, ZeroTrustNetwork,
+} from './constructs';
+import {
+  CATALOGUE, ComponentSpec, ConfigError, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
+  IMAGE_REGISTRY, PlatformService, ResolvedEnvironment, resolveEnvironments, SecretMode, Tier, usedDatastores,
 } from './environments';
 import { UnsafeOutputError } from './synth/guards';
 import { diffTree, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
@@ -32,15 +35,25 @@ export interface KcpEnvironmentChartProps {
 export class KcpEnvironmentChart extends Chart {
   /** The workloads, by component name. */
   public readonly workloads: ReadonlyMap<string, Microservice>;
+  /** The namespace's traffic graph and the NetworkPolicies enforcing it. */
+  public readonly network: ZeroTrustNetwork;
 
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
     super(scope, id, { namespace: env.namespace, labels: { environment: env.name } });
 
-    new SecureNamespace(this, 'Namespace', {
+    const namespace = new SecureNamespace(this, 'Namespace', {
       name: env.namespace,
       labels: { environment: env.name, project: PROJECT },
     });
+    const network = new ZeroTrustNetwork(this, 'Network', {
+      namespace,
+      dns: NetworkPeer.podsInNamespace(env.network.dns.namespace, env.network.dns.podLabels),
+      dnsPort: env.network.dns.port,
+      labels: { 'app.kubernetes.io/part-of': PROJECT },
+    });
+    this.network = network;
+    const credentials = dbCredentials(this, env, props.catalogue);
 
     const appConfig = new kplus.ConfigMap(this, 'AppConfig', {
       metadata: { name: 'app-config' },
@@ -63,6 +76,10 @@ export class KcpEnvironmentChart extends Chart {
           ENVIRONMENT: kplus.EnvValue.fromConfigMap(appConfig, 'environment'),
           LOG_LEVEL: kplus.EnvValue.fromConfigMap(appConfig, 'log_level'),
         };
+      // Least privilege: only the connection strings of the datastores this component uses.
+      for (const datastore of spec.datastores ?? []) {
+        envVars[datastore.envVar] = credentials!.envValue(datastore.secretKey);
+      }
       workloads.set(spec.name, new Microservice(this, spec.name, {
         name: spec.name,
         image: `${IMAGE_REGISTRY}/${spec.name}`,
@@ -79,6 +96,7 @@ export class KcpEnvironmentChart extends Chart {
         partOf: PROJECT,
         labels: { environment: env.name },
         writablePaths: spec.writablePaths,
+        network,
       }));
     }
     this.workloads = workloads;
@@ -96,7 +114,87 @@ export class KcpEnvironmentChart extends Chart {
         ingress.route(hosts[spec.routes.host], prefix, workloads.get(spec.name)!);
       }
     }
+    declareTraffic(this, network, env, props.catalogue, workloads, ingress);
   }
+}
+
+/**
+ * The `db-credentials` Secret with a key per datastore the catalogue uses, from the environment's
+ * source: an ExternalSecret, or a Secret created out of band. No value is ever in the manifests.
+ */
+function dbCredentials(scope: Construct, env: ResolvedEnvironment, catalogue: readonly ComponentSpec[]): CredentialsSecret | undefined {
+  const datastores = usedDatastores(catalogue);
+  if (datastores.length === 0) return undefined;
+  const s = env.secrets;
+  const source = s.mode === SecretMode.EXTERNAL_SECRET
+    ? SecretSource.externalSecret({
+      store: SecretStoreRef.of(s.store.kind, s.store.name),
+      remoteRefs: Object.fromEntries(datastores.map((d) => [d.secretKey, s.remoteRefs[d.name]])),
+      apiVersion: s.apiVersion,
+    })
+    : SecretSource.existingSecret();
+  return new CredentialsSecret(scope, 'DbCredentials', {
+    name: DB_CREDENTIALS_SECRET,
+    keys: datastores.map((d) => d.secretKey),
+    source,
+    labels: { 'app.kubernetes.io/part-of': PROJECT },
+  });
+}
+
+/**
+ * Declares the environment's traffic graph from the catalogue, each edge once: the ingress controller
+ * to whatever the Ingress routes to; each component to what it `calls` and to its `datastores`;
+ * Prometheus to every component's metrics port (the container port serving `/metrics`).
+ */
+function declareTraffic(
+  scope: Construct,
+  network: ZeroTrustNetwork,
+  env: ResolvedEnvironment,
+  catalogue: readonly ComponentSpec[],
+  workloads: ReadonlyMap<string, Microservice>,
+  ingress: TlsIngress,
+): void {
+  const { ingressController: ic, prometheus: prom } = env.network;
+  const ingressController = new TrafficPeer(scope, 'IngressController', {
+    network,
+    name: 'ingress-controller',
+    peer: NetworkPeer.podsInNamespace(ic.namespace, ic.podLabels),
+    ports: [NetworkPort.tcp(ic.httpsPort)],
+  });
+  const prometheus = new TrafficPeer(scope, 'Prometheus', {
+    network, name: 'prometheus', peer: NetworkPeer.podsInNamespace(prom.namespace, prom.podLabels),
+  });
+  const datastoreScope = new Construct(scope, 'Datastores');
+  const datastores = new Map(usedDatastores(catalogue).map((d) => [d.name, new TrafficPeer(datastoreScope, d.title, {
+    network,
+    name: d.name,
+    peer: datastorePeer(env.network.datastores[d.name], env.namespace),
+    ports: [NetworkPort.tcp(d.port)],
+    role: EndpointRole.DATASTORE,
+  })]));
+
+  for (const backend of ingress.backends) ingressController.connectTo(backend, { description: 'Ingress backend' });
+  for (const spec of catalogue) {
+    const workload = workloads.get(spec.name)!;
+    for (const callee of spec.calls ?? []) {
+      if (callee === PlatformService.INGRESS_CONTROLLER) {
+        workload.connectTo(ingressController, { description: 'public API origin' });
+      } else {
+        workload.connectTo(workloads.get(callee.name)!, { description: 'API call' });
+      }
+    }
+    for (const datastore of spec.datastores ?? []) {
+      workload.connectTo(datastores.get(datastore.name)!, { description: datastore.title });
+    }
+  }
+  for (const spec of catalogue) prometheus.connectTo(workloads.get(spec.name)!, { description: 'metrics scrape' });
+}
+
+function datastorePeer(location: DatastoreLocation, namespace: string): NetworkPeer {
+  if ('cidrs' in location) return NetworkPeer.ipBlocks(location.cidrs);
+  return location.namespace === undefined || location.namespace === namespace
+    ? NetworkPeer.pods(location.podLabels)
+    : NetworkPeer.podsInNamespace(location.namespace, location.podLabels);
 }
 
 /** Builds the app: one chart per (already resolved) environment. */
@@ -118,7 +216,22 @@ export function synthesize(
   catalogue: readonly ComponentSpec[] = CATALOGUE,
 ): OutputTree {
   const resolved = resolveEnvironments(environments, catalogue);
-  return renderTree(synthesizeCharts(buildApp(resolved, catalogue)));
+  const app = buildApp(resolved, catalogue);
+  return renderTree(synthesizeCharts(app), trafficDocuments(app));
+}
+
+/** `<environment>/allowed-traffic.md` for each environment's network: its traffic graph, for reviewers. */
+export function trafficDocuments(app: App): Map<string, string> {
+  const documents = new Map<string, string>();
+  // (`instanceof` a Chart subclass is true for every Chart: cdk8s overrides Symbol.hasInstance.)
+  for (const network of app.node.findAll().filter((c): c is ZeroTrustNetwork => c instanceof ZeroTrustNetwork)) {
+    const environment = Chart.of(network).node.id;
+    const file = `${environment}/allowed-traffic.md`;
+    if (documents.has(file)) throw new Error(`${environment}: one ZeroTrustNetwork per environment, found a second at ${network.node.path}`);
+    documents.set(file, '<!-- Generated by `npm run synth` from main.ts and environments/. Edit those, not this file. -->\n'
+      + network.renderMarkdown(environment));
+  }
+  return documents;
 }
 
 /** The project root (this file runs from the root in tests and from `.build/` when bundled). */

@@ -12,5 +12,6 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
 ];
 
 export type * from './model';
+export { SecretMode } from './model';
 export * from './catalogue';
 export * from './resolve';

@@ -46,6 +46,18 @@ describe('committed dist/', () => {
     }
   });
 
+  test('holds the allowed-traffic graph of each environment as Markdown, which `kubectl apply -f` skips', () => {
+    const tree = readTree(DIST);
+    for (const env of ENVIRONMENTS) {
+      const doc = tree.get(`${env.name}/allowed-traffic.md`)!;
+      expect(doc).toContain('```mermaid\nflowchart LR\n');
+      expect(doc).toContain('| frontend | knowledge-service | TCP 8001 | API call |');
+      expect(doc).toContain(`namespace ${env.namespace}`);
+    }
+    const others = [...tree.keys()].filter((f) => !f.endsWith('.yaml'));
+    expect(others.sort()).toEqual(ENVIRONMENTS.map((e) => `${e.name}/allowed-traffic.md`).sort());
+  });
+
   test('rejects a document that `kubectl apply -f` would read as a manifest', () => {
     const objects = new Map([['staging', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }]]]);
     expect(() => renderTree(objects, new Map([['staging/graph.json', '{}']])))
