@@ -10,15 +10,18 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  GrafanaDashboard, HttpServiceAlerts, Microservice, ReleaseStrategy, SecureNamespace, serviceOverviewDashboard, SmokeTest,
-  TlsIngress, WorkloadMonitor,
+  CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, ReleaseStrategy,
+  SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard, SMOKE_TEST_APP, SmokeTest, TlsIngress, TrafficPeer,
+  WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, Host, IMAGE_REGISTRY, ReleaseMode,
-  ReleaseStates, ResolvedEnvironment, resolveEnvironments, Tier,
+  CATALOGUE, ComponentSpec, ConfigError, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
+  IMAGE_REGISTRY, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, resolveEnvironments, SecretMode, Tier,
+  usedDatastores,
 } from './environments';
 import { readReleaseStates } from './release/files';
 import { Phase, strategyFor } from './release/state';
+import { UnsafeOutputError } from './synth/guards';
 import { diffTree, KubeObject, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
 
 /** The project root (this file runs from the root in tests and from `.build/` when bundled). */
@@ -39,15 +42,25 @@ export interface KcpEnvironmentChartProps {
 export class KcpEnvironmentChart extends Chart {
   /** The workloads, by component name. */
   public readonly workloads: ReadonlyMap<string, Microservice>;
+  /** The namespace's traffic graph and the NetworkPolicies enforcing it. */
+  public readonly network: ZeroTrustNetwork;
 
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
     super(scope, id, { namespace: env.namespace, labels: { environment: env.name } });
 
-    new SecureNamespace(this, 'Namespace', {
+    const namespace = new SecureNamespace(this, 'Namespace', {
       name: env.namespace,
       labels: { environment: env.name, project: PROJECT },
     });
+    const network = new ZeroTrustNetwork(this, 'Network', {
+      namespace,
+      dns: NetworkPeer.podsInNamespace(env.network.dns.namespace, env.network.dns.podLabels),
+      dnsPort: env.network.dns.port,
+      labels: { 'app.kubernetes.io/part-of': PROJECT },
+    });
+    this.network = network;
+    const credentials = dbCredentials(this, env, props.catalogue);
 
     const appConfig = new kplus.ConfigMap(this, 'AppConfig', {
       metadata: { name: 'app-config' },
@@ -59,6 +72,7 @@ export class KcpEnvironmentChart extends Chart {
     });
 
     const workloads = new Map<string, Microservice>();
+    const smokeTargets: Microservice[] = [];
     for (const spec of props.catalogue) {
       const settings = env.components[spec.name];
       const envVars: { [name: string]: kplus.EnvValue } = spec.tier === Tier.FRONTEND
@@ -70,6 +84,10 @@ export class KcpEnvironmentChart extends Chart {
           ENVIRONMENT: kplus.EnvValue.fromConfigMap(appConfig, 'environment'),
           LOG_LEVEL: kplus.EnvValue.fromConfigMap(appConfig, 'log_level'),
         };
+      // Least privilege: only the connection strings of the datastores this component uses.
+      for (const datastore of spec.datastores ?? []) {
+        envVars[datastore.envVar] = credentials!.envValue(datastore.secretKey);
+      }
       const blueGreen = settings.strategy === ReleaseMode.BLUE_GREEN;
       const workload = new Microservice(this, spec.name, {
         name: spec.name,
@@ -90,11 +108,13 @@ export class KcpEnvironmentChart extends Chart {
         partOf: PROJECT,
         labels: { environment: env.name },
         writablePaths: spec.writablePaths,
+        network,
       });
       workloads.set(spec.name, workload);
       // A staged version is smoke-tested through its preview Service before `promote`.
       if (blueGreen && env.releases[spec.name].phase === Phase.STAGED) {
         new SmokeTest(workload, 'SmokeTest', { target: workload, paths: spec.smokePaths, labels: { environment: env.name } });
+        smokeTargets.push(workload);
       }
     }
     this.workloads = workloads;
@@ -139,7 +159,93 @@ export class KcpEnvironmentChart extends Chart {
         ingress.route(hosts[spec.routes.host], prefix, workloads.get(spec.name)!);
       }
     }
+    declareTraffic(this, network, env, props.catalogue, workloads, ingress);
+    // The smoke-test Job's pods reach the components they check (declared only while one is staged,
+    // so no policy ever selects nothing).
+    if (smokeTargets.length > 0) {
+      const smoke = new TrafficPeer(this, 'SmokeTestTraffic', { network, name: SMOKE_TEST_APP, peer: NetworkPeer.pods({ app: SMOKE_TEST_APP }) });
+      for (const target of smokeTargets) smoke.connectTo(target, { description: 'smoke test' });
+    }
   }
+}
+
+/**
+ * The `db-credentials` Secret with a key per datastore the catalogue uses, from the environment's
+ * source: an ExternalSecret, or a Secret created out of band. No value is ever in the manifests.
+ */
+function dbCredentials(scope: Construct, env: ResolvedEnvironment, catalogue: readonly ComponentSpec[]): CredentialsSecret | undefined {
+  const datastores = usedDatastores(catalogue);
+  if (datastores.length === 0) return undefined;
+  const s = env.secrets;
+  const source = s.mode === SecretMode.EXTERNAL_SECRET
+    ? SecretSource.externalSecret({
+      store: SecretStoreRef.of(s.store.kind, s.store.name),
+      remoteRefs: Object.fromEntries(datastores.map((d) => [d.secretKey, s.remoteRefs[d.name]])),
+      apiVersion: s.apiVersion,
+    })
+    : SecretSource.existingSecret();
+  return new CredentialsSecret(scope, 'DbCredentials', {
+    name: DB_CREDENTIALS_SECRET,
+    keys: datastores.map((d) => d.secretKey),
+    source,
+    labels: { 'app.kubernetes.io/part-of': PROJECT },
+  });
+}
+
+/**
+ * Declares the environment's traffic graph from the catalogue, each edge once: the ingress controller
+ * to whatever the Ingress routes to; each component to what it `calls` and to its `datastores`;
+ * Prometheus to every component's metrics port (the container port serving `/metrics`).
+ */
+function declareTraffic(
+  scope: Construct,
+  network: ZeroTrustNetwork,
+  env: ResolvedEnvironment,
+  catalogue: readonly ComponentSpec[],
+  workloads: ReadonlyMap<string, Microservice>,
+  ingress: TlsIngress,
+): void {
+  const { ingressController: ic, prometheus: prom } = env.network;
+  const ingressController = new TrafficPeer(scope, 'IngressController', {
+    network,
+    name: 'ingress-controller',
+    peer: NetworkPeer.podsInNamespace(ic.namespace, ic.podLabels),
+    ports: [NetworkPort.tcp(ic.httpsPort)],
+  });
+  const prometheus = new TrafficPeer(scope, 'Prometheus', {
+    network, name: 'prometheus', peer: NetworkPeer.podsInNamespace(prom.namespace, prom.podLabels),
+  });
+  const datastoreScope = new Construct(scope, 'Datastores');
+  const datastores = new Map(usedDatastores(catalogue).map((d) => [d.name, new TrafficPeer(datastoreScope, d.title, {
+    network,
+    name: d.name,
+    peer: datastorePeer(env.network.datastores[d.name], env.namespace),
+    ports: [NetworkPort.tcp(d.port)],
+    role: EndpointRole.DATASTORE,
+  })]));
+
+  for (const backend of ingress.backends) ingressController.connectTo(backend, { description: 'Ingress backend' });
+  for (const spec of catalogue) {
+    const workload = workloads.get(spec.name)!;
+    for (const callee of spec.calls ?? []) {
+      if (callee === PlatformService.INGRESS_CONTROLLER) {
+        workload.connectTo(ingressController, { description: 'public API origin' });
+      } else {
+        workload.connectTo(workloads.get(callee.name)!, { description: 'API call' });
+      }
+    }
+    for (const datastore of spec.datastores ?? []) {
+      workload.connectTo(datastores.get(datastore.name)!, { description: datastore.title });
+    }
+  }
+  for (const spec of catalogue) prometheus.connectTo(workloads.get(spec.name)!, { description: 'metrics scrape' });
+}
+
+function datastorePeer(location: DatastoreLocation, namespace: string): NetworkPeer {
+  if ('cidrs' in location) return NetworkPeer.ipBlocks(location.cidrs);
+  return location.namespace === undefined || location.namespace === namespace
+    ? NetworkPeer.pods(location.podLabels)
+    : NetworkPeer.podsInNamespace(location.namespace, location.podLabels);
 }
 
 /** Builds the app: one chart per (already resolved) environment. */
@@ -161,7 +267,23 @@ export function synthesize(
   catalogue: readonly ComponentSpec[] = CATALOGUE,
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
-  return renderTree(synthesizeObjects(environments, catalogue, releaseStates));
+  const resolved = resolveEnvironments(environments, catalogue, releaseStates);
+  const app = buildApp(resolved, catalogue);
+  return renderTree(synthesizeCharts(app), trafficDocuments(app));
+}
+
+/** `<environment>/allowed-traffic.md` for each environment's network: its traffic graph, for reviewers. */
+export function trafficDocuments(app: App): Map<string, string> {
+  const documents = new Map<string, string>();
+  // (`instanceof` a Chart subclass is true for every Chart: cdk8s overrides Symbol.hasInstance.)
+  for (const network of app.node.findAll().filter((c): c is ZeroTrustNetwork => c instanceof ZeroTrustNetwork)) {
+    const environment = Chart.of(network).node.id;
+    const file = `${environment}/allowed-traffic.md`;
+    if (documents.has(file)) throw new Error(`${environment}: one ZeroTrustNetwork per environment, found a second at ${network.node.path}`);
+    documents.set(file, '<!-- Generated by `npm run synth` from main.ts and environments/. Edit those, not this file. -->\n'
+      + network.renderMarkdown(environment));
+  }
+  return documents;
 }
 
 /** Like {@link synthesize}, but returns the objects of each environment instead of files. */
@@ -204,7 +326,7 @@ export function writeManifests(o: WriteOptions = {}): number {
   try {
     tree = synthesize(o.environments, o.catalogue, o.releaseStates);
   } catch (e) {
-    const reason = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
+    const reason = e instanceof ConfigError || e instanceof UnsafeOutputError ? e.message : (e as Error).stack ?? String(e);
     err(`synth failed, nothing written (${path.relative(ROOT, outdir) || outdir} left unchanged): ${reason}`);
     return 1;
   }

@@ -5,17 +5,28 @@ export { COLOUR_LABEL, Microservice } from './microservice';
 export type {
   AutoscalingOptions, ContainerResources, MetricsOptions, MicroserviceProps, ProbeTimings, ResourceQuantities, WorkloadVariant,
 } from './microservice';
+export {
+  ALLOW_DNS_POLICY, DEFAULT_DENY_POLICY, EndpointRole, NAMESPACE_NAME_LABEL, NetworkPeer, NetworkPort, NetworkProtocol,
+  TrafficPeer, ZeroTrustNetwork,
+} from './network';
+export type { ConnectOptions, INetworkEndpoint, TrafficEdge, TrafficPeerProps, ZeroTrustNetworkProps } from './network';
 export { PodSecurityLevel, SecureNamespace } from './namespace';
 export type { SecureNamespaceProps } from './namespace';
 export { TlsIngress } from './ingress';
 export type { TlsIngressProps } from './ingress';
 export {
+  CredentialsSecret, ExternalSecret, ExternalSecretApiVersion, SecretSource, SecretSourceKind, SecretStoreKind, SecretStoreRef,
+} from './secrets';
+export type {
+  CredentialsSecretProps, ExternalSecretProps, ExternalSecretSourceOptions, ExternalSecretSpec, RemoteRef,
+} from './secrets';
+export {
   DEFAULT_RUN_AS, hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity,
 } from './security';
 export type { PodTemplateOptions, RestrictedSecurityOptions } from './security';
 export {
-  PropsError, assertValid, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue,
-  checkPort, checkPromDuration, checkQuantity, parseQuantity,
+  PropsError, assertValid, checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue,
+  checkPodLabels, checkPort, checkPromDuration, checkQuantity, parseQuantity,
 } from './validation';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';

@@ -24,6 +24,7 @@ export class TlsIngress extends Construct {
   /** The underlying cdk8s-plus Ingress. */
   public readonly ingress: kplus.Ingress;
   private readonly hosts = new Set<string>();
+  private readonly targets: Microservice[] = [];
 
   constructor(scope: Construct, id: string, props: TlsIngressProps) {
     super(scope, id);
@@ -36,6 +37,11 @@ export class TlsIngress extends Construct {
       metadata: { name: props.name, labels: props.labels, annotations },
       className: props.className ?? 'nginx',
     });
+  }
+
+  /** The workloads it routes to, each once, in the order first routed (e.g. to allow the controller to reach them). */
+  public get backends(): readonly Microservice[] {
+    return [...this.targets];
   }
 
   /** Serves `host` over TLS with the certificate in Secret `tlsSecretName`. */
@@ -57,5 +63,6 @@ export class TlsIngress extends Construct {
     this.ingress.addHostRule(host, pathPrefix,
       kplus.IngressBackend.fromService(target.service, { port: target.servicePort }),
       kplus.HttpIngressPathType.PREFIX);
+    if (!this.targets.includes(target)) this.targets.push(target);
   }
 }

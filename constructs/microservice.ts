@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet, recommendedLabels, selectorLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
+import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
 import {
   assertValid, checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, checkQuantity, parseQuantity, PropsError,
@@ -92,6 +93,12 @@ export interface MicroserviceProps {
   readonly runAsUser?: number;
   /** Extra surge pods during a rolling update (maxUnavailable is always 0). @default '25%' */
   readonly maxSurge?: kplus.PercentOrAbsolute;
+  /**
+   * The namespace's traffic graph. The workload joins it (selected by its `app` label, serving its
+   * container port), gets a NetworkPolicy from its edges, and can declare edges with `connectTo()`.
+   * @default - not in a network: no NetworkPolicy, and connectTo() throws
+   */
+  readonly network?: ZeroTrustNetwork;
 }
 
 /** Options of {@link Microservice.exposeMetrics}. */
@@ -132,7 +139,7 @@ export interface WorkloadVariant {
  * human `name`. The Deployment selects pods by `app: <name>` only, so release metadata can never leak
  * into its immutable selector.
  */
-export class Microservice extends Construct {
+export class Microservice extends Construct implements INetworkEndpoint {
   /** Exact name of the workload. */
   public readonly name: string;
   /** Image repository without tag. */
@@ -161,6 +168,12 @@ export class Microservice extends Construct {
   public readonly autoscalers: kplus.HorizontalPodAutoscaler[] = [];
   /** One PodDisruptionBudget per Deployment that can run more than one replica. */
   public readonly disruptionBudgets: kplus.k8s.KubePodDisruptionBudget[] = [];
+  /** The traffic graph it belongs to, if any. */
+  public readonly network: ZeroTrustNetwork | undefined;
+  /** Its pods as a traffic peer: `app: <name>`, which every variant (colour) of the workload carries. */
+  public readonly networkPeer: NetworkPeer;
+  /** Ports its pods accept connections on: the container port (HTTP, health and metrics). */
+  public readonly servingPorts: readonly NetworkPort[];
 
   private readonly props: MicroserviceProps;
   private metrics?: { readonly port: number; readonly serviceLabels: LabelSet };
@@ -198,6 +211,9 @@ export class Microservice extends Construct {
       assertValid(where, 'standbyReplicas', this.release.blueGreen.standbyReplicas,
         checkInteger(this.release.blueGreen.standbyReplicas, 1) && 'must be an integer >= 1 when autoscaling (an HPA cannot hold 0 replicas)');
     }
+    this.network = props.network;
+    this.networkPeer = NetworkPeer.pods(this.selector);
+    this.servingPorts = [NetworkPort.tcp(this.containerPort)];
 
     this.service = this.addService('Service', this.name);
     const bg = this.release.blueGreen;
@@ -228,6 +244,8 @@ export class Microservice extends Construct {
       this.selectPods(this.service, { [COLOUR_LABEL]: bg.active });
       this.selectPods(this.previewService, { [COLOUR_LABEL]: idle });
     }
+    // one endpoint per workload: its peer selects `app` only, so it covers both colours
+    props.network?.addEndpoint(this);
   }
 
   /**
@@ -274,6 +292,18 @@ export class Microservice extends Construct {
       }
       service.bind(port, { name: Microservice.METRICS_PORT_NAME, targetPort: this.containerPort });
     }
+  }
+
+  /**
+   * Allows this workload's pods to open connections to `target` on its serving ports (or
+   * `options.ports`): egress here, ingress there, as far as each side is in the network's namespace.
+   * @throws when the workload was not given a `network`.
+   */
+  public connectTo(target: INetworkEndpoint, options: ConnectOptions = {}): TrafficEdge {
+    if (this.network === undefined) {
+      throw new PropsError(`Microservice ${this.name}`, 'network', undefined, `must be set to declare traffic (connectTo ${target.name})`);
+    }
+    return this.network.allow(this, target, options);
   }
 
   /** Labels of the objects of this workload (Service, Deployment metadata), without version. */

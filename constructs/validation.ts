@@ -4,6 +4,8 @@
  * "<field> ...", e.g. `must be an integer >= 1`.
  */
 
+import { isIP } from 'net';
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
@@ -103,4 +105,31 @@ export class PropsError extends Error {
 /** Throws a {@link PropsError} when `rule` is defined; returns silently otherwise. */
 export function assertValid(where: string, field: string, value: unknown, rule: string | undefined): void {
   if (rule !== undefined) throw new PropsError(where, field, value, rule);
+}
+
+/**
+ * Rule broken by `value` as a label selector (`matchLabels`): a map of at least one valid label.
+ * An empty selector would match every pod, which is never what a traffic rule means.
+ */
+export function checkPodLabels(value: unknown): string | undefined {
+  const rule = 'must be a non-empty map of Kubernetes labels (keys [prefix/]name, values of at most 63 characters of [A-Za-z0-9_.-])';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return rule;
+  const entries = Object.entries(value);
+  if (entries.length === 0) return rule;
+  return entries.every(([k, v]) => checkLabelKey(k) === undefined && checkLabelValue(v) === undefined) ? undefined : rule;
+}
+
+/**
+ * Rule broken by `value` as the CIDR of a NetworkPolicy `ipBlock` (IPv4 `10.0.0.0/16` or IPv6
+ * `fd00::/64`). The catch-all ranges `0.0.0.0/0` and `::/0` are refused: an edge is to named addresses.
+ */
+export function checkCidr(value: unknown): string | undefined {
+  const rule = 'must be an IPv4 or IPv6 CIDR such as "10.20.0.0/16", narrower than the whole address space';
+  if (typeof value !== 'string') return rule;
+  const [address, bits, extra] = value.split('/');
+  if (extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return rule;
+  const version = isIP(address);
+  const prefix = Number(bits);
+  if (version === 0 || prefix < 1 || prefix > (version === 4 ? 32 : 128)) return rule;
+  return undefined;
 }

@@ -1,10 +1,16 @@
 /**
  * The component catalogue: what each KCP workload *is*, the same in every environment (ports, health
- * endpoint, public routes, writable paths). What differs per environment (replicas, resources, image
- * tag, probe timings) lives in the environment files.
+ * endpoint, public routes, writable paths, whom it calls and which datastores it uses). What differs
+ * per environment (replicas, resources, image tag, probe timings, where datastores run) lives in the
+ * environment files.
  *
  * To add a component: add one entry here and list it in `CATALOGUE`; every environment then gets it
  * with its `defaults`, and may override them under `components`.
+ *
+ * The traffic graph is declared here too, once per edge: `calls` (component -> component or platform
+ * service) and `datastores` (component -> datastore). The ingress controller reaches whatever the
+ * Ingress routes to, Prometheus reaches every component's metrics port, and every pod reaches DNS;
+ * everything else is denied (see README "Network policy").
  */
 
 /** Which Ingress host a component's routes are served on. */
@@ -17,6 +23,44 @@ export enum Host {
 export enum Tier {
   FRONTEND = 'frontend',
   BACKEND = 'backend',
+}
+
+/** A datastore the backends use. Where it runs (and how its pods are selected) is environment config. */
+export interface DatastoreSpec {
+  /** DNS-1123 name, also its key under `network.datastores` and `secrets.remoteRefs` in environment files. */
+  readonly name: string;
+  /** Product name; also the construct id of its traffic peer. */
+  readonly title: string;
+  /** Port it serves on (TCP). */
+  readonly port: number;
+  /** Key of its connection string in the `db-credentials` Secret. */
+  readonly secretKey: string;
+  /** Environment variable the connection string is given to its users as. */
+  readonly envVar: string;
+}
+
+/** PostgreSQL: relational data (knowledge metadata, users, analytics aggregates). */
+export const POSTGRES: DatastoreSpec = { name: 'postgres', title: 'PostgreSQL', port: 5432, secretKey: 'postgres-url', envVar: 'POSTGRES_URL' };
+/** MongoDB: documents (generated content, support conversations). */
+export const MONGODB: DatastoreSpec = { name: 'mongodb', title: 'MongoDB', port: 27017, secretKey: 'mongodb-uri', envVar: 'MONGODB_URI' };
+/** Redis: caches, sessions and job queues. */
+export const REDIS: DatastoreSpec = { name: 'redis', title: 'Redis', port: 6379, secretKey: 'redis-url', envVar: 'REDIS_URL' };
+/** Neo4j: the knowledge graph (Bolt protocol). */
+export const NEO4J: DatastoreSpec = { name: 'neo4j', title: 'Neo4j', port: 7687, secretKey: 'neo4j-uri', envVar: 'NEO4J_URI' };
+
+/** Every datastore, in the order of the keys of `db-credentials`. */
+export const DATASTORES: readonly DatastoreSpec[] = [POSTGRES, MONGODB, REDIS, NEO4J];
+
+/** Name of the Secret holding every datastore connection string (one key per datastore). */
+export const DB_CREDENTIALS_SECRET = 'db-credentials';
+
+/** Services of the cluster, outside this project, that components call. */
+export enum PlatformService {
+  /**
+   * The ingress controller, i.e. the public hosts: the frontend's server side calls the public API
+   * origin (`API_BASE_URL`), which resolves to the controller's load balancer.
+   */
+  INGRESS_CONTROLLER = 'ingress-controller',
 }
 
 /** One workload of the platform. */
@@ -41,9 +85,45 @@ export interface ComponentSpec {
    * components are scraped and alerted on. Every backend must. @default false
    */
   readonly exposesMetrics?: boolean;
+  /**
+   * What it opens connections to inside the cluster (besides datastores and DNS): an edge per entry,
+   * to the component's container port or the platform service's port. @default - nothing
+   */
+  readonly calls?: readonly (ComponentSpec | PlatformService)[];
+  /**
+   * Datastores it uses: an edge to each, and the matching key of `db-credentials` as an environment
+   * variable (no other key). @default - none
+   */
+  readonly datastores?: readonly DatastoreSpec[];
 }
 
 const HEALTH = '/health';
+
+/** FastAPI backend: knowledge base and search (documents, knowledge graph, search cache). */
+export const KNOWLEDGE_SERVICE: ComponentSpec = backend({
+  name: 'knowledge-service', port: 8001, paths: ['/api/v1/knowledge'], smokeEndpoint: '/api/v1/knowledge/',
+  datastores: [POSTGRES, REDIS, NEO4J],
+});
+/** FastAPI backend: content generation (content documents, generation queue). */
+export const CONTENT_SERVICE: ComponentSpec = backend({
+  name: 'content-service', port: 8002, paths: ['/api/v1/content'], smokeEndpoint: '/api/v1/content/',
+  datastores: [MONGODB, REDIS],
+});
+/** FastAPI backend: support conversations. */
+export const SUPPORT_SERVICE: ComponentSpec = backend({
+  name: 'support-service', port: 8003, paths: ['/api/v1/support'], smokeEndpoint: '/api/v1/support/',
+  datastores: [MONGODB],
+});
+/** FastAPI backend: analytics and platform statistics (aggregates, counters). */
+export const ANALYTICS_SERVICE: ComponentSpec = backend({
+  name: 'analytics-service', port: 8004, paths: ['/api/v1/analytics', '/api/v1/stats'], smokeEndpoint: '/api/v1/stats/',
+  datastores: [POSTGRES, REDIS],
+});
+/** FastAPI backend: authentication (users, sessions). */
+export const AUTH_SERVICE: ComponentSpec = backend({
+  name: 'auth-service', port: 8005, paths: ['/api/v1/auth'], smokeEndpoint: '/api/v1/auth/.well-known/jwks.json',
+  datastores: [POSTGRES, REDIS],
+});
 
 /** Next.js web frontend. */
 export const FRONTEND: ComponentSpec = {
@@ -58,18 +138,9 @@ export const FRONTEND: ComponentSpec = {
   smokePaths: [HEALTH, '/'],
   // The Next.js server has no /metrics endpoint yet; set to true once it serves one.
   exposesMetrics: false,
+  // The seed's direct calls from the server side, plus the public API origin (API_BASE_URL).
+  calls: [KNOWLEDGE_SERVICE, CONTENT_SERVICE, PlatformService.INGRESS_CONTROLLER],
 };
-
-/** FastAPI backend: knowledge base and search. */
-export const KNOWLEDGE_SERVICE: ComponentSpec = backend('knowledge-service', 8001, ['/api/v1/knowledge'], '/api/v1/knowledge/');
-/** FastAPI backend: content generation. */
-export const CONTENT_SERVICE: ComponentSpec = backend('content-service', 8002, ['/api/v1/content'], '/api/v1/content/');
-/** FastAPI backend: support conversations. */
-export const SUPPORT_SERVICE: ComponentSpec = backend('support-service', 8003, ['/api/v1/support'], '/api/v1/support/');
-/** FastAPI backend: analytics and platform statistics. */
-export const ANALYTICS_SERVICE: ComponentSpec = backend('analytics-service', 8004, ['/api/v1/analytics', '/api/v1/stats'], '/api/v1/stats/');
-/** FastAPI backend: authentication. */
-export const AUTH_SERVICE: ComponentSpec = backend('auth-service', 8005, ['/api/v1/auth'], '/api/v1/auth/.well-known/jwks.json');
 
 /** Every component, in the order they appear in reports. */
 export const CATALOGUE: readonly ComponentSpec[] = [
@@ -84,17 +155,27 @@ export const CATALOGUE: readonly ComponentSpec[] = [
 /** Image repository of every component: `registry.gitlab.com/soundcore/kcp/<component>`. */
 export const IMAGE_REGISTRY = 'registry.gitlab.com/soundcore/kcp';
 
-function backend(name: string, port: number, paths: readonly string[], smokeEndpoint: string): ComponentSpec {
+interface BackendOptions {
+  readonly name: string;
+  readonly port: number;
+  readonly paths: readonly string[];
+  /** The real endpoint the smoke test calls besides /health. */
+  readonly smokeEndpoint: string;
+  readonly datastores: readonly DatastoreSpec[];
+}
+
+function backend(o: BackendOptions): ComponentSpec {
   // FastAPI services expose their HTTP API, /health and /metrics on one port; the Service keeps it.
   return {
-    name,
+    name: o.name,
     tier: Tier.BACKEND,
-    containerPort: port,
-    servicePort: port,
+    containerPort: o.port,
+    servicePort: o.port,
     healthPath: HEALTH,
-    routes: { host: Host.API, paths },
+    routes: { host: Host.API, paths: o.paths },
     writablePaths: ['/tmp'],
-    smokePaths: [HEALTH, smokeEndpoint],
+    smokePaths: [HEALTH, o.smokeEndpoint],
     exposesMetrics: true,
+    datastores: o.datastores,
   };
 }

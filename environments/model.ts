@@ -8,10 +8,11 @@
 import type { HttpServiceAlertTuning } from '../constructs/http-alerts';
 import type { LabelSet } from '../constructs/labels';
 import { ContainerResources, ProbeTimings } from '../constructs/microservice';
+import { ExternalSecretApiVersion, RemoteRef, SecretStoreKind } from '../constructs/secrets';
 
 import { ReleaseState } from '../release/state';
 
-export type { ProbeTimings };
+export type { ProbeTimings, RemoteRef };
 
 /** Requests and limits of a container (the library's type). Every request must be <= its limit. */
 export type ResourceSettings = ContainerResources;
@@ -112,6 +113,96 @@ export interface MonitoringOverrides {
   readonly alerts?: { readonly [A in keyof HttpServiceAlertTuning]?: Partial<HttpServiceAlertTuning[A]> };
 }
 
+/** Pods of another namespace, selected by the namespace's name and the pods' labels. */
+export interface PodSelection {
+  /** Namespace the pods run in. */
+  readonly namespace: string;
+  /** Labels the pods carry (all must match). */
+  readonly podLabels: LabelSet;
+}
+
+/** The ingress controller: it reaches what the Ingress routes to; the frontend calls its HTTPS port. */
+export interface IngressControllerSettings extends PodSelection {
+  /** Port of the controller's pods serving HTTPS. */
+  readonly httpsPort: number;
+}
+
+/** The cluster DNS, which every pod may query over UDP and TCP. */
+export interface DnsSettings extends PodSelection {
+  /** Port of the DNS pods. */
+  readonly port: number;
+}
+
+/** A datastore running in the cluster, selected by pod labels. */
+export interface InClusterDatastore {
+  /** Namespace of its pods. @default - the environment's namespace */
+  readonly namespace?: string;
+  /** Labels its pods carry. */
+  readonly podLabels: LabelSet;
+}
+
+/** A datastore outside the cluster (e.g. a managed database), reached at these addresses. */
+export interface ExternalDatastore {
+  /** Its addresses as CIDRs, e.g. `10.20.30.0/24`. */
+  readonly cidrs: readonly string[];
+}
+
+/** Where a datastore runs. */
+export type DatastoreLocation = InClusterDatastore | ExternalDatastore;
+
+/** Network settings of an environment (see README "Network policy"). */
+export interface NetworkSettings {
+  /**
+   * The ingress controller's pods; fields left out take the default.
+   * @default namespace `ingress-nginx`, pods `app.kubernetes.io/name: ingress-nginx` and `app.kubernetes.io/component: controller`, HTTPS port 443
+   */
+  readonly ingressController?: Partial<IngressControllerSettings>;
+  /**
+   * Prometheus' pods, which scrape every component's metrics port; fields left out take the default.
+   * @default namespace `monitoring`, pods `app.kubernetes.io/name: prometheus`
+   */
+  readonly prometheus?: Partial<PodSelection>;
+  /** The cluster DNS; fields left out take the default. @default namespace `kube-system`, pods `k8s-app: kube-dns`, port 53 */
+  readonly dns?: Partial<DnsSettings>;
+  /** Where each datastore the catalogue uses runs, keyed by datastore name (`postgres`, `mongodb`, ...). */
+  readonly datastores: { readonly [datastore: string]: DatastoreLocation };
+}
+
+/** Network settings with every default filled in. */
+export interface ResolvedNetworkSettings {
+  readonly ingressController: IngressControllerSettings;
+  readonly prometheus: PodSelection;
+  readonly dns: DnsSettings;
+  readonly datastores: { readonly [datastore: string]: DatastoreLocation };
+}
+
+/** How the `db-credentials` Secret reaches an environment's namespace. */
+export enum SecretMode {
+  /** An ExternalSecret in the manifests; the external-secrets operator creates the Secret from a store. */
+  EXTERNAL_SECRET = 'external-secret',
+  /** Created out of band (by CI or an operator) before the manifests are applied; they only reference it. */
+  EXISTING_SECRET = 'existing-secret',
+}
+
+/** `db-credentials` is materialized by the external-secrets operator. */
+export interface ExternalSecretSettings {
+  readonly mode: SecretMode.EXTERNAL_SECRET;
+  /** The (Cluster)SecretStore the values are read from. */
+  readonly store: { readonly kind: SecretStoreKind; readonly name: string };
+  /** Where each datastore's connection string lives in the store, keyed by datastore name. */
+  readonly remoteRefs: { readonly [datastore: string]: RemoteRef };
+  /** API version of the ExternalSecret (match the installed operator). @default ExternalSecretApiVersion.V1 */
+  readonly apiVersion?: ExternalSecretApiVersion;
+}
+
+/** `db-credentials` is created out of band; the manifests only reference it. */
+export interface ExistingSecretSettings {
+  readonly mode: SecretMode.EXISTING_SECRET;
+}
+
+/** Where the environment's database credentials come from; never the values themselves. */
+export type SecretSettings = ExternalSecretSettings | ExistingSecretSettings;
+
 /** One environment, as written in its file. */
 export interface EnvironmentConfig {
   /** Short name, also the folder under `dist/` and the `environment` label: `staging`. */
@@ -130,12 +221,17 @@ export interface EnvironmentConfig {
   readonly components: { readonly [component: string]: ComponentOverrides };
   /** Overrides of the monitoring defaults (thresholds, durations, selector labels). @default - the defaults */
   readonly monitoring?: MonitoringOverrides;
+  /** Where the platform's peers and the datastores run, for the NetworkPolicies. */
+  readonly network: NetworkSettings;
+  /** Where `db-credentials` comes from. */
+  readonly secrets: SecretSettings;
 }
 
 /** An environment with every component's settings filled in from `defaults`. */
-export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components' | 'monitoring'> {
+export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components' | 'monitoring' | 'network'> {
   readonly components: { readonly [component: string]: ComponentSettings };
   /** Release state of every blue/green component (from the release state file, or initial). */
   readonly releases: ReleaseState;
   readonly monitoring: MonitoringSettings;
+  readonly network: ResolvedNetworkSettings;
 }

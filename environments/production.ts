@@ -1,9 +1,12 @@
-import { EnvironmentConfig, ReleaseMode } from './model';
+import { SecretStoreKind } from '../constructs/secrets';
+import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
 
 /**
  * Production: deployed from release tags (`vX.Y.Z`). Frontend sizes, knowledge-service's five
  * replicas and the probe timings are the seed's; the other backends run three replicas so that one
- * node drain never takes a service below two pods.
+ * node drain never takes a service below two pods. The datastores run in the namespace (the seed's
+ * `postgres.soundcore-kcp-prod.svc` hosts); `db-credentials` is materialized by the external-secrets
+ * operator from the platform's ClusterSecretStore (README "Secrets").
  */
 export const production: EnvironmentConfig = {
   name: 'production',
@@ -45,5 +48,23 @@ export const production: EnvironmentConfig = {
     'support-service': {},
     'analytics-service': {},
     'auth-service': {},
+  },
+  network: {
+    datastores: {
+      postgres: { podLabels: { app: 'postgres' } },
+      mongodb: { podLabels: { app: 'mongodb' } },
+      redis: { podLabels: { app: 'redis' } },
+      neo4j: { podLabels: { app: 'neo4j' } },
+    },
+  },
+  secrets: {
+    mode: SecretMode.EXTERNAL_SECRET,
+    store: { kind: SecretStoreKind.CLUSTER_SECRET_STORE, name: 'soundcore-kcp-secrets' },
+    remoteRefs: {
+      postgres: { key: 'soundcore-kcp/production/db-credentials', property: 'postgres-url' },
+      mongodb: { key: 'soundcore-kcp/production/db-credentials', property: 'mongodb-uri' },
+      redis: { key: 'soundcore-kcp/production/db-credentials', property: 'redis-url' },
+      neo4j: { key: 'soundcore-kcp/production/db-credentials', property: 'neo4j-uri' },
+    },
   },
 };

@@ -2,18 +2,20 @@
  * Resolves environment files against the catalogue and validates them as a whole: every problem of
  * every environment is collected and reported at once, before anything is synthesized or written.
  */
+import { ExternalSecretApiVersion, SecretStoreKind } from '../constructs/secrets';
 import {
-  checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue, checkPort,
-  checkPromDuration, checkQuantity, parseQuantity,
+  checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue, checkPodLabels,
+  checkPort, checkPromDuration, checkQuantity, parseQuantity,
 } from '../constructs/validation';
-import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
-import { checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertName, HttpServiceAlertTuning,
+import {
+  checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertName, HttpServiceAlertTuning,
 } from '../constructs/http-alerts';
 import { AlertSeverity } from '../constructs/monitoring';
-import { ComponentSpec, Tier } from './catalogue';
+import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
+import { ComponentSpec, DATASTORES, DatastoreSpec, PlatformService, Tier } from './catalogue';
 import {
-  ComponentOverrides, ComponentSettings, EnvironmentConfig, MonitoringOverrides, MonitoringSettings, ProbeTimings,
-  ReleaseMode, ResolvedEnvironment,
+  ComponentOverrides, ComponentSettings, DnsSettings, EnvironmentConfig, IngressControllerSettings, MonitoringOverrides,
+  MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
 
@@ -50,6 +52,33 @@ const LOG_LEVELS = ['debug', 'info', 'warning', 'error'];
 /** Parsed release state files, by environment name (`undefined`: no file, initial state). */
 export interface ReleaseStates {
   readonly [environment: string]: unknown;
+}
+
+/** Default ingress controller: the ingress-nginx Helm chart's controller pods. */
+export const DEFAULT_INGRESS_CONTROLLER: IngressControllerSettings = {
+  namespace: 'ingress-nginx',
+  podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
+  httpsPort: 443,
+};
+/** Default Prometheus: the pods prometheus-operator (kube-prometheus-stack) runs in `monitoring`. */
+export const DEFAULT_PROMETHEUS: PodSelection = {
+  namespace: 'monitoring',
+  podLabels: { 'app.kubernetes.io/name': 'prometheus' },
+};
+/** Default DNS: CoreDNS as installed by kubeadm and most distributions. */
+export const DEFAULT_DNS: DnsSettings = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, port: 53 };
+
+/** The datastores the catalogue's components use, each once, in `DATASTORES` order (others after, by first use). */
+export function usedDatastores(catalogue: readonly ComponentSpec[]): DatastoreSpec[] {
+  const used: DatastoreSpec[] = [];
+  for (const d of catalogue.flatMap((c) => c.datastores ?? [])) {
+    if (!used.some((u) => u.name === d.name)) used.push(d);
+  }
+  const rank = (d: DatastoreSpec) => {
+    const index = DATASTORES.findIndex((known) => known.name === d.name);
+    return index === -1 ? DATASTORES.length : index;
+  };
+  return used.sort((a, b) => rank(a) - rank(b));
 }
 
 /**
@@ -92,7 +121,7 @@ export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly C
       releases[spec.name] = recorded[spec.name] ?? initialRelease(settings.imageTag);
     }
   }
-  return { ...env, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}) };
+  return { ...env, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}), network: resolveNetwork(env) };
 }
 
 /** The monitoring defaults with an environment's overrides applied, field by field per alert. */
@@ -104,6 +133,28 @@ export function resolveMonitoring(o: MonitoringOverrides, defaults: MonitoringSe
     evaluationInterval: o.evaluationInterval ?? defaults.evaluationInterval,
     runbookUrlPattern: o.runbookUrlPattern ?? defaults.runbookUrlPattern,
     alerts: alerts as unknown as HttpServiceAlertTuning,
+  };
+}
+
+function resolveNetwork(env: EnvironmentConfig): ResolvedNetworkSettings {
+  const n = env.network;
+  const ic = n?.ingressController;
+  return {
+    ingressController: {
+      namespace: ic?.namespace ?? DEFAULT_INGRESS_CONTROLLER.namespace,
+      podLabels: ic?.podLabels ?? DEFAULT_INGRESS_CONTROLLER.podLabels,
+      httpsPort: ic?.httpsPort ?? DEFAULT_INGRESS_CONTROLLER.httpsPort,
+    },
+    prometheus: {
+      namespace: n?.prometheus?.namespace ?? DEFAULT_PROMETHEUS.namespace,
+      podLabels: n?.prometheus?.podLabels ?? DEFAULT_PROMETHEUS.podLabels,
+    },
+    dns: {
+      namespace: n?.dns?.namespace ?? DEFAULT_DNS.namespace,
+      podLabels: n?.dns?.podLabels ?? DEFAULT_DNS.podLabels,
+      port: n?.dns?.port ?? DEFAULT_DNS.port,
+    },
+    datastores: n?.datastores ?? {},
   };
 }
 
@@ -149,6 +200,48 @@ export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigPr
     }
     portOwners.set(c.containerPort, c.name);
   }
+  problems.push(...validateGraph(catalogue));
+  return problems;
+}
+
+/** Problems of the declared traffic graph: callees and datastores must exist, once each. */
+function validateGraph(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (component: string, field: string, value: unknown, rule: string) => {
+    problems.push({ environment: 'catalogue', component, field, value, rule });
+  };
+  const names = catalogue.map((c) => c.name);
+  const platform: string[] = Object.values(PlatformService);
+  for (const c of catalogue) {
+    const callees = (c.calls ?? []).map((callee) => (typeof callee === 'string' ? callee : callee.name));
+    callees.forEach((callee, i) => {
+      if (!names.includes(callee) && !platform.includes(callee)) {
+        at(c.name, 'calls', callee, `must name catalogue components or platform services (${[...names, ...platform].join(', ')})`);
+      } else if (callee === c.name) {
+        at(c.name, 'calls', callee, 'must not include the component itself');
+      } else if (callees.indexOf(callee) !== i) {
+        at(c.name, 'calls', callee, 'must list each callee once');
+      }
+    });
+    const stores = (c.datastores ?? []).map((d) => d.name);
+    stores.forEach((d, i) => {
+      if (stores.indexOf(d) !== i) at(c.name, 'datastores', d, 'must list each datastore once');
+    });
+  }
+  const seen = new Map<string, DatastoreSpec>();
+  for (const d of catalogue.flatMap((c) => c.datastores ?? [])) {
+    const first = seen.get(d.name);
+    if (first !== undefined && JSON.stringify(first) !== JSON.stringify(d)) {
+      at(d.name, 'datastore', d, `must be declared the same way by every user (first: ${JSON.stringify(first)})`);
+      continue;
+    }
+    if (first !== undefined) continue;
+    seen.set(d.name, d);
+    const rule = checkDnsLabel(d.name) ?? checkPort(d.port)
+      ?? (/^[-._a-zA-Z0-9]+$/.test(d.secretKey) ? undefined : 'secretKey must be a Secret key ([-._a-zA-Z0-9]+)')
+      ?? (/^[A-Z_][A-Z0-9_]*$/.test(d.envVar) ? undefined : 'envVar must be an environment variable name ([A-Z_][A-Z0-9_]*)');
+    if (rule !== undefined) at(d.name, 'datastore', d, `must have a DNS-1123 name, a TCP port, a Secret key and a variable name (${rule})`);
+  }
   return problems;
 }
 
@@ -187,6 +280,8 @@ export function validateEnvironment(
     problems.push(...validateComponent(envName, spec.name, resolved.components[spec.name]));
   }
   problems.push(...validateMonitoring(envName, env.monitoring ?? {}, resolved.monitoring));
+  problems.push(...validateNetwork(envName, env.namespace, resolved.network, usedDatastores(catalogue)));
+  problems.push(...validateSecrets(envName, env, usedDatastores(catalogue)));
   return problems;
 }
 
@@ -222,6 +317,92 @@ function validateMonitoring(environment: string, o: MonitoringOverrides, m: Moni
     at(`alerts.${name}.severity`, a.severity, SEVERITIES.includes(a.severity as string) ? undefined : `must be one of ${SEVERITIES.join(', ')}`);
     at(`alerts.${name}.team`, a.team, a.team !== '' && checkLabelValue(a.team) === undefined ? undefined
       : 'must be a non-empty label value (letters, digits, "-", "_" or ".")');
+  }
+  return problems;
+}
+
+function validateNetwork(
+  environment: string,
+  namespace: string,
+  n: ResolvedNetworkSettings,
+  datastores: readonly DatastoreSpec[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment, field, value, rule });
+  };
+  const peers = [['ingressController', n.ingressController], ['prometheus', n.prometheus], ['dns', n.dns]] as const;
+  for (const [name, peer] of peers) {
+    at(`network.${name}.namespace`, peer.namespace, checkDnsLabel(peer.namespace)
+      ?? (peer.namespace === namespace ? `must differ from the environment's namespace (default-deny there would isolate its pods)` : undefined));
+    at(`network.${name}.podLabels`, peer.podLabels, checkPodLabels(peer.podLabels));
+  }
+  at('network.ingressController.httpsPort', n.ingressController.httpsPort, checkPort(n.ingressController.httpsPort));
+  at('network.dns.port', n.dns.port, checkPort(n.dns.port));
+
+  const names = datastores.map((d) => d.name);
+  for (const name of Object.keys(n.datastores)) {
+    if (!names.includes(name)) at('network.datastores', name, `must name datastores the catalogue uses (${names.join(', ')})`);
+  }
+  for (const d of datastores) {
+    const field = `network.datastores.${d.name}`;
+    const location: unknown = n.datastores[d.name];
+    if (location === null || typeof location !== 'object') {
+      at(field, location, `must say where ${d.name} runs: { podLabels, namespace? } in the cluster or { cidrs } outside it`);
+      continue;
+    }
+    const hasPods = 'podLabels' in location;
+    const hasCidrs = 'cidrs' in location;
+    if (hasPods === hasCidrs) {
+      at(field, location, 'must set either podLabels (in the cluster) or cidrs (outside it)');
+    } else if ('podLabels' in location) {
+      at(`${field}.podLabels`, location.podLabels, checkPodLabels(location.podLabels));
+      if ('namespace' in location && location.namespace !== undefined) {
+        at(`${field}.namespace`, location.namespace, checkDnsLabel(location.namespace));
+      }
+    } else if ('cidrs' in location) {
+      const cidrs = location.cidrs;
+      if (!Array.isArray(cidrs) || cidrs.length === 0) {
+        at(`${field}.cidrs`, cidrs, 'must list at least one CIDR');
+      } else {
+        for (const cidr of cidrs) at(`${field}.cidrs`, cidr, checkCidr(cidr));
+      }
+    }
+  }
+  return problems;
+}
+
+function validateSecrets(environment: string, env: EnvironmentConfig, datastores: readonly DatastoreSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment, field, value, rule });
+  };
+  const s = env.secrets;
+  const modes: string[] = Object.values(SecretMode);
+  if (!modes.includes(s?.mode)) {
+    at('secrets.mode', s?.mode, `must be one of ${modes.join(', ')}`);
+    return problems;
+  }
+  if (s.mode !== SecretMode.EXTERNAL_SECRET) return problems;
+  const kinds: string[] = Object.values(SecretStoreKind);
+  at('secrets.store.kind', s.store?.kind, kinds.includes(s.store?.kind) ? undefined : `must be one of ${kinds.join(', ')}`);
+  at('secrets.store.name', s.store?.name, checkDnsSubdomain(s.store?.name));
+  const versions: string[] = Object.values(ExternalSecretApiVersion);
+  if (s.apiVersion !== undefined) {
+    at('secrets.apiVersion', s.apiVersion, versions.includes(s.apiVersion) ? undefined : `must be one of ${versions.join(', ')}`);
+  }
+  const names = datastores.map((d) => d.name);
+  const refs = s.remoteRefs ?? {};
+  for (const name of Object.keys(refs)) {
+    if (!names.includes(name)) at('secrets.remoteRefs', name, `must name datastores the catalogue uses (${names.join(', ')})`);
+  }
+  for (const name of names) {
+    const ref = refs[name];
+    if (typeof ref?.key !== 'string' || ref.key.trim() === '') {
+      at(`secrets.remoteRefs.${name}`, ref, `must give the remote key of ${name}'s connection string ({ key, property? })`);
+    } else if (ref.property !== undefined && (typeof ref.property !== 'string' || ref.property === '')) {
+      at(`secrets.remoteRefs.${name}.property`, ref.property, 'must be a non-empty string when set');
+    }
   }
   return problems;
 }

@@ -1,9 +1,11 @@
-import { EnvironmentConfig, ReleaseMode } from './model';
+import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
 
 /**
  * Staging: deployed from the default branch. Images are pinned to the commit SHA that the
  * image-build pipeline pushed (never `:latest`, so what runs is what this file says).
  * Frontend values are the seed's; backends use the same shape with FastAPI-sized memory.
+ * The datastores run in the namespace (the seed's `postgres.<namespace>.svc` hosts), and
+ * `db-credentials` is created by the deploy job from GitLab CI/CD variables (README "Secrets").
  */
 export const staging: EnvironmentConfig = {
   name: 'staging',
@@ -45,4 +47,13 @@ export const staging: EnvironmentConfig = {
     'analytics-service': {},
     'auth-service': {},
   },
+  network: {
+    datastores: {
+      postgres: { podLabels: { app: 'postgres' } },
+      mongodb: { podLabels: { app: 'mongodb' } },
+      redis: { podLabels: { app: 'redis' } },
+      neo4j: { podLabels: { app: 'neo4j' } },
+    },
+  },
+  secrets: { mode: SecretMode.EXISTING_SECRET },
 };

@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
+import { assertNoLiteralSecrets } from './guards';
 import { toYaml } from './yaml';
 
 /** A Kubernetes object as synthesized. */
@@ -54,8 +55,16 @@ export function synthesizeCharts(app: App): Map<string, KubeObject[]> {
   return result;
 }
 
-/** Renders objects per environment into the `dist/` tree; throws on duplicate objects. */
-export function renderTree(charts: Map<string, KubeObject[]>): OutputTree {
+/** Extensions `kubectl apply -f <folder>` reads; documents must not use them. */
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/**
+ * Renders objects per environment into the `dist/` tree, plus `documents` (relative path to content,
+ * e.g. `staging/allowed-traffic.md`) for reviewers. Throws on duplicate objects, on a document
+ * kubectl would try to apply, and ({@link assertNoLiteralSecrets}) on any Secret with values.
+ */
+export function renderTree(charts: Map<string, KubeObject[]>, documents: ReadonlyMap<string, string> = new Map()): OutputTree {
+  assertNoLiteralSecrets(charts);
   const tree: OutputTree = new Map();
   for (const [environment, objects] of charts) {
     const seen = new Map<string, string>();
@@ -68,6 +77,12 @@ export function renderTree(charts: Map<string, KubeObject[]>): OutputTree {
       seen.set(identity, file);
       tree.set(file, HEADER + toYaml(obj));
     }
+  }
+  for (const [file, content] of documents) {
+    if (MANIFEST_EXTENSIONS.some((ext) => file.endsWith(ext))) {
+      throw new Error(`document ${file} must not end in ${MANIFEST_EXTENSIONS.join('/')}: \`kubectl apply -f\` would read it as a manifest`);
+    }
+    tree.set(file, content);
   }
   return new Map([...tree.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -185,13 +185,14 @@ describe('per-environment values from the seed', () => {
     });
   });
 
-  test('frontend gets NODE_ENV and API_BASE_URL from app-config; backends get their environment', () => {
+  test('frontend gets NODE_ENV and API_BASE_URL from app-config; backends get their environment and datastore URLs', () => {
     expect(container(production, 'frontend').env).toEqual([
       { name: 'NODE_ENV', value: 'production' },
       { name: 'API_BASE_URL', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'api_base_url' } } },
     ]);
     for (const spec of CATALOGUE.filter((c) => c.tier === Tier.BACKEND)) {
-      expect(container(staging, spec.name).env.map((e: { name: string }) => e.name)).toEqual(['ENVIRONMENT', 'LOG_LEVEL']);
+      expect(container(staging, spec.name).env.map((e: { name: string }) => e.name))
+        .toEqual(['ENVIRONMENT', 'LOG_LEVEL', ...(spec.datastores ?? []).map((d) => d.envVar)]);
     }
   });
 

@@ -6,7 +6,7 @@ import { ROOT, synthesize, writeManifests } from '../main';
 import { ENVIRONMENTS, EnvironmentConfig } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-import { diffTree, readTree } from '../synth/output';
+import { diffTree, readTree, renderTree } from '../synth/output';
 import { find, synthObjects } from './helpers';
 
 const DIST = path.join(ROOT, 'dist');
@@ -44,6 +44,26 @@ describe('committed dist/', () => {
       expect(kinds.indexOf('configmap')).toBeLessThan(kinds.indexOf('deployment'));
       expect(kinds.lastIndexOf('service')).toBeLessThan(kinds.indexOf('ingress'));
     }
+  });
+
+  test('holds the allowed-traffic graph of each environment as Markdown, which `kubectl apply -f` skips', () => {
+    const tree = readTree(DIST);
+    for (const env of ENVIRONMENTS) {
+      const doc = tree.get(`${env.name}/allowed-traffic.md`)!;
+      expect(doc).toContain('```mermaid\nflowchart LR\n');
+      expect(doc).toContain('| frontend | knowledge-service | TCP 8001 | API call |');
+      expect(doc).toContain(`namespace ${env.namespace}`);
+    }
+    const others = [...tree.keys()].filter((f) => !f.endsWith('.yaml'));
+    expect(others.sort()).toEqual(ENVIRONMENTS.map((e) => `${e.name}/allowed-traffic.md`).sort());
+  });
+
+  test('rejects a document that `kubectl apply -f` would read as a manifest', () => {
+    const objects = new Map([['staging', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }]]]);
+    expect(() => renderTree(objects, new Map([['staging/graph.json', '{}']])))
+      .toThrow('document staging/graph.json must not end in .yaml/.yml/.json: `kubectl apply -f` would read it as a manifest');
+    expect([...renderTree(objects, new Map([['staging/graph.md', '# graph\n']])).keys()])
+      .toEqual(['staging/28-configmap-x.yaml', 'staging/graph.md']);
   });
 
   test('reads back as the synthesized objects under YAML 1.1 and 1.2 parsers', () => {

@@ -1,5 +1,6 @@
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, KNOWLEDGE_SERVICE, resolveEnvironments,
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ExternalSecretSettings, FRONTEND, KNOWLEDGE_SERVICE,
+  resolveEnvironments, SecretMode,
 } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
@@ -127,6 +128,93 @@ describe('bad input is reported as a whole, naming environment, component, field
     expect(found).toEqual([
       'staging/frontend: replicas must be an integer >= 1, got 0',
       'production/knowledge-service: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
+    ]);
+  });
+});
+
+describe('network and secret settings are validated with the rest', () => {
+  const withNetwork = (network: Partial<EnvironmentConfig['network']>): EnvironmentConfig => ({
+    ...production, network: { ...production.network, ...network },
+  });
+  const withoutNeo4j = Object.fromEntries(Object.entries(production.network.datastores).filter(([name]) => name !== 'neo4j'));
+
+  test('resolves the platform peers from their defaults, field by field', () => {
+    const [resolved] = resolveEnvironments([withNetwork({ ingressController: { namespace: 'ingress' } })], CATALOGUE);
+    expect(resolved.network.ingressController).toEqual({
+      namespace: 'ingress',
+      podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
+      httpsPort: 443,
+    });
+    expect(resolved.network.prometheus).toEqual({ namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+    expect(resolved.network.dns).toEqual({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, port: 53 });
+  });
+
+  test('rejects a datastore the catalogue uses but the environment does not place', () => {
+    expect(problems([withNetwork({ datastores: withoutNeo4j })])).toEqual([
+      'production: network.datastores.neo4j must say where neo4j runs: { podLabels, namespace? } in the cluster or { cidrs } outside it, got undefined',
+    ]);
+  });
+
+  test('rejects an unknown datastore, an ambiguous location, empty labels and catch-all CIDRs', () => {
+    expect(problems([withNetwork({
+      datastores: {
+        ...withoutNeo4j,
+        neo4j: { podLabels: { app: 'neo4j' }, cidrs: ['10.0.0.0/8'] } as never,
+        mysql: { podLabels: { app: 'mysql' } },
+        postgres: { podLabels: {} },
+        redis: { cidrs: ['0.0.0.0/0'] },
+      },
+    })])).toEqual([
+      'production: network.datastores must name datastores the catalogue uses (postgres, mongodb, redis, neo4j), got "mysql"',
+      'production: network.datastores.postgres.podLabels must be a non-empty map of Kubernetes labels (keys [prefix/]name, values of at most 63 characters of [A-Za-z0-9_.-]), got {}',
+      'production: network.datastores.redis.cidrs must be an IPv4 or IPv6 CIDR such as "10.20.0.0/16", narrower than the whole address space, got "0.0.0.0/0"',
+      'production: network.datastores.neo4j must set either podLabels (in the cluster) or cidrs (outside it), got {"podLabels":{"app":"neo4j"},"cidrs":["10.0.0.0/8"]}',
+    ]);
+  });
+
+  test('rejects platform peers in the environment\'s own namespace, bad selectors and ports', () => {
+    expect(problems([withNetwork({
+      ingressController: { namespace: 'soundcore-kcp-prod', httpsPort: 0 },
+      prometheus: { podLabels: { 'app kubernetes': 'prometheus' } },
+    })])).toEqual([
+      'production: network.ingressController.namespace must differ from the environment\'s namespace (default-deny there would isolate its pods), got "soundcore-kcp-prod"',
+      'production: network.prometheus.podLabels must be a non-empty map of Kubernetes labels (keys [prefix/]name, values of at most 63 characters of [A-Za-z0-9_.-]), got {"app kubernetes":"prometheus"}',
+      'production: network.ingressController.httpsPort must be an integer from 1 to 65535, got 0',
+    ]);
+  });
+
+  test('rejects an unknown secrets mode', () => {
+    expect(problems([{ ...production, secrets: { mode: 'sealed-secret' } as never }])).toEqual([
+      'production: secrets.mode must be one of external-secret, existing-secret, got "sealed-secret"',
+    ]);
+  });
+
+  test('rejects an external secret without a store or a remote key per datastore', () => {
+    const secrets = production.secrets as ExternalSecretSettings;
+    const refs = Object.fromEntries(Object.entries(secrets.remoteRefs).filter(([name]) => name !== 'redis'));
+    expect(problems([{
+      ...production,
+      secrets: { ...secrets, store: { kind: 'Vault' as never, name: '' }, remoteRefs: { ...refs, mysql: { key: 'x' }, neo4j: { key: '' } } },
+    }])).toEqual([
+      'production: secrets.store.kind must be one of ClusterSecretStore, SecretStore, got "Vault"',
+      'production: secrets.store.name must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters), got ""',
+      'production: secrets.remoteRefs must name datastores the catalogue uses (postgres, mongodb, redis, neo4j), got "mysql"',
+      'production: secrets.remoteRefs.redis must give the remote key of redis\'s connection string ({ key, property? }), got undefined',
+      'production: secrets.remoteRefs.neo4j must give the remote key of neo4j\'s connection string ({ key, property? }), got {"key":""}',
+    ]);
+  });
+
+  test('accepts an existing Secret with no store at all', () => {
+    expect(problems([{ ...production, secrets: { mode: SecretMode.EXISTING_SECRET } }])).toEqual([]);
+  });
+
+  test('rejects calls to unknown components, to the component itself and twice', () => {
+    const billing: ComponentSpec = { ...KNOWLEDGE_SERVICE, name: 'billing-service', containerPort: 8009 };
+    const looping: ComponentSpec = { ...FRONTEND, calls: [billing, FRONTEND, KNOWLEDGE_SERVICE, KNOWLEDGE_SERVICE] };
+    expect(problems([production], [looping, ...CATALOGUE.slice(1)])).toEqual([
+      'catalogue/frontend: calls must name catalogue components or platform services (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service, ingress-controller), got "billing-service"',
+      'catalogue/frontend: calls must not include the component itself, got "frontend"',
+      'catalogue/frontend: calls must list each callee once, got "knowledge-service"',
     ]);
   });
 });

@@ -198,6 +198,9 @@ describe('the release command', () => {
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
       `  production: Job ${K}-smoke-v1-1-0 added`,
+      // the smoke-test pods may now reach the staged component
+      `  production/${K}: NetworkPolicy changed`,
+      '  production: NetworkPolicy smoke-test added',
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
     ]);
     expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1 });
