@@ -19,23 +19,25 @@ const installed = (pkg: string): string => lock.packages[`node_modules/${pkg}`].
 const CHART = `
 import { App, Chart } from 'cdk8s';
 import {
-  AlertSeverity, Colour, Microservice, PrometheusRules, ReleaseStrategy, SecureNamespace, WorkloadMonitor,
+  AlertSeverity, Colour, Microservice, PrometheusRules, ReleaseStrategy, SecureNamespace, WorkloadMonitor, ZeroTrustNetwork,
 } from '@soundcore/kcp-constructs';
 
 declare const process: { stdout: { write(text: string): void } };
 
 const app = new App();
 const chart = new Chart(app, 'acme-shop', { namespace: 'acme-shop' });
-new SecureNamespace(chart, 'Namespace', { name: 'acme-shop' });
+const namespace = new SecureNamespace(chart, 'Namespace', { name: 'acme-shop' });
+const network = new ZeroTrustNetwork(chart, 'Network', { namespace });
 const resources = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } };
 const storefront = new Microservice(chart, 'Storefront', {
   name: 'storefront', image: 'ghcr.io/acme/storefront', containerPort: 8080, servicePort: 80,
-  release: ReleaseStrategy.rolling({ imageTag: '2024.06.1' }), resources,
+  release: ReleaseStrategy.rolling({ imageTag: '2024.06.1' }), resources, network,
 });
 const payments = new Microservice(chart, 'Payments', {
   name: 'payments', image: 'ghcr.io/acme/payments', containerPort: 9000, replicas: 3, partOf: 'acme-shop',
-  release: ReleaseStrategy.blueGreen({ active: Colour.GREEN, tags: { blue: '1.4.0', green: '1.5.0' } }), resources,
+  release: ReleaseStrategy.blueGreen({ active: Colour.GREEN, tags: { blue: '1.4.0', green: '1.5.0' } }), resources, network,
 });
+storefront.connectTo(payments);
 const monitor = new WorkloadMonitor(chart, 'Monitor', {
   name: 'acme-shop', labels: { release: 'prometheus' }, selectLabels: { 'app.kubernetes.io/part-of': 'acme-shop' }, namespaces: ['acme-shop'],
 });
@@ -113,6 +115,15 @@ describe('the packed construct library', () => {
     const copies = execFileSync('find', [path.join(work, 'acme-shop', 'node_modules'), '-type', 'd', '-name', 'constructs', '-path', '*node_modules/constructs'], { encoding: 'utf8' })
       .trim().split('\n').filter(Boolean);
     expect(copies).toEqual([path.join(work, 'acme-shop', 'node_modules', 'constructs')]);
+  });
+
+  test('synthesizes the consumer\'s dependency edge as egress on the caller and ingress on the callee', () => {
+    const names = ofKind(objects, 'NetworkPolicy').map((p) => p.metadata.name).sort();
+    expect(names).toEqual(expect.arrayContaining(['default-deny', 'payments', 'storefront']));
+    const egress = find(objects, 'NetworkPolicy', 'storefront').spec.egress;
+    expect(egress).toContainEqual({ to: [{ podSelector: { matchLabels: { app: 'payments' } } }], ports: [{ protocol: 'TCP', port: 9000 }] });
+    const ingress = find(objects, 'NetworkPolicy', 'payments').spec.ingress;
+    expect(ingress).toContainEqual({ from: [{ podSelector: { matchLabels: { app: 'storefront' } } }], ports: [{ protocol: 'TCP', port: 9000 }] });
   });
 
   test('synthesizes the consumer\'s alert and the monitor that scrapes both colours of the pair', () => {
