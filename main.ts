@@ -331,11 +331,11 @@ export function writeManifests(o: WriteOptions = {}): number {
     return 1;
   }
   const diff = diffTree(outdir, tree);
-  writeTree(outdir, tree);
+  const changes = diff.changed.length + diff.missing.length + diff.extra.length;
+  if (changes > 0) writeTree(outdir, tree); // an unchanged tree is left alone (and its timestamps too)
   if (o.copyTo !== undefined && path.resolve(o.copyTo) !== outdir) writeTree(o.copyTo, tree);
 
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const changes = diff.changed.length + diff.missing.length + diff.extra.length;
   const summary = changes === 0 ? 'unchanged'
     : `${diff.missing.length} added, ${diff.changed.length} changed, ${diff.extra.length} removed`;
   out(`${path.relative(ROOT, outdir) || outdir}/: ${tree.size} files, ${summary} (${ms.toFixed(0)} ms)`);

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ROOT, synthesize } from '../main';
-import { ComponentSpec, Host, Tier } from '../environments/catalogue';
+import { ComponentSpec, DATASTORES, Host, Tier } from '../environments/catalogue';
 import { staging } from '../environments/staging';
 import { EnvironmentConfig } from '../environments/model';
 
@@ -48,17 +48,23 @@ function summarize(label: string, samples: Sample[]): string {
 
 /** A staging-like environment with `n` generated backend components. */
 function generated(n: number): { env: EnvironmentConfig; catalogue: ComponentSpec[] } {
-  const catalogue: ComponentSpec[] = Array.from({ length: n }, (_, i) => ({
-    name: `svc-${String(i).padStart(3, '0')}`,
-    tier: Tier.BACKEND,
-    containerPort: 10000 + i,
-    servicePort: 10000 + i,
-    healthPath: '/health',
-    routes: { host: Host.API, paths: [`/api/v1/svc-${i}`] },
-    writablePaths: ['/tmp'],
-    smokePaths: ['/health'],
-    exposesMetrics: true,
-  }));
+  const catalogue: ComponentSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    catalogue.push({
+      name: `svc-${String(i).padStart(3, '0')}`,
+      tier: Tier.BACKEND,
+      containerPort: 10000 + i,
+      servicePort: 10000 + i,
+      healthPath: '/health',
+      routes: { host: Host.API, paths: [`/api/v1/svc-${i}`] },
+      writablePaths: ['/tmp'],
+      smokePaths: ['/health'],
+      exposesMetrics: true,
+      // like the real backends: a datastore each (all four in use) and a call to the previous service
+      datastores: [DATASTORES[i % DATASTORES.length]],
+      calls: i > 0 ? [catalogue[i - 1]] : [],
+    });
+  }
   return { env: { ...staging, name: `scale-${n}`, namespace: `scale-${n}`, components: {} }, catalogue };
 }
 

@@ -72,7 +72,7 @@ process.stdout.on('error', (err) => { if (err.code === 'EPIPE') process.exit(pro
 
 // Every entry point exports `main(args)` returning an exit code (or a promise of one), so that
 // tests can import the same modules without running them.
-Promise.resolve(loadBundle().main(args)).then(
+Promise.resolve().then(() => loadBundle().main(args)).then(
   (code) => { process.exitCode = code ?? 0; },
   (err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; },
 );

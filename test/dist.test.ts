@@ -130,6 +130,16 @@ describe('writing manifests', () => {
     expect(readTree(dir)).toEqual(new Map([['sentinel.yaml', 'previous output']]));
   });
 
+  test('leaves an unchanged tree untouched, timestamps included', () => {
+    const lines: string[] = [];
+    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    const file = path.join(dir, 'staging', '00-namespace-soundcore-kcp-staging.yaml');
+    fs.utimesSync(file, new Date(0), new Date(0));
+    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    expect(fs.statSync(file).mtimeMs).toBe(0);
+    expect(lines[1]).toMatch(/: \d+ files, unchanged \(/);
+  });
+
   test('writes a copy for the cdk8s CLI when asked to', () => {
     const copy = path.join(dir, 'cli');
     expect(writeManifests({ outdir: path.join(dir, 'dist'), copyTo: copy, out: () => undefined })).toBe(0);
