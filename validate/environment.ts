@@ -20,7 +20,9 @@ export class EnvironmentIndex {
   ) {
     for (const o of objects) {
       const k = kindKey(groupOf(o.apiVersion), o.kind);
-      this.byKind.set(k, [...(this.byKind.get(k) ?? []), o]);
+      const list = this.byKind.get(k);
+      if (list === undefined) this.byKind.set(k, [o]);
+      else list.push(o);
     }
     this.podTemplates = objects.map(podTemplateOf).filter((p): p is PodTemplate => p !== undefined);
   }

@@ -47,14 +47,6 @@ function key(apiVersion: string, kind: string): string {
   return `${apiVersion} ${kind}`;
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** Reads `version` from a package's package.json ('unknown' when unreadable). */
 function packageVersion(dir: string): string {
   try {
@@ -72,12 +64,10 @@ function crdEntries(pkg: CrdPackage): SchemaEntry[] {
   const source = `${pkg.package}@${packageVersion(dir)}`;
   const clusterScoped = new Set(pkg.clusterScoped ?? []);
   const entries: SchemaEntry[] = [];
-  for (const group of fs.readdirSync(dir).sort()) {
-    if (!group.includes('.') || !isDirectory(path.join(dir, group))) continue;
-    for (const version of fs.readdirSync(path.join(dir, group)).sort()) {
-      const versionDir = path.join(dir, group, version);
-      if (!isDirectory(versionDir)) continue;
-      for (const file of fs.readdirSync(versionDir).sort()) {
+  const subdirectories = (d: string) => fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  for (const group of subdirectories(dir).filter((g) => g.includes('.'))) {
+    for (const version of subdirectories(path.join(dir, group))) {
+      for (const file of fs.readdirSync(path.join(dir, group, version)).sort()) {
         if (!file.endsWith('.js') || file === 'index.js') continue;
         const kind = file.slice(0, -3);
         entries.push({

@@ -10,7 +10,7 @@
  * schema declares no properties at all (free-form, `x-kubernetes-preserve-unknown-fields`) is never
  * looked into, and is accepted as the API server accepts it.
  */
-import { FIELD_DELTAS, KUBERNETES_VERSION } from './kubernetes';
+import { FIELD_DELTAS, FieldDelta, KUBERNETES_VERSION } from './kubernetes';
 import {
   findingAt, Finding, isObject, Json, JsonObject, ManifestObject, Segment, valueAt,
 } from './findings';
@@ -75,31 +75,37 @@ export function declaredFields(validate: ModelValidate): Set<string> {
   return [...traces.values()][0]?.accessed ?? new Set();
 }
 
-interface Delta {
-  readonly type: string;
-  readonly notIn128: ReadonlySet<string>;
-  readonly unchecked: ReadonlySet<string>;
-}
-
 function signature(fields: Iterable<string>): string {
   return [...fields].sort().join(',');
 }
 
-let deltaIndex: Map<string, Delta> | undefined;
-
-/**
- * FIELD_DELTAS by the set of fields their type declares: a traced object whose validator looked up
- * exactly that set was validated as that type.
- */
-function deltasBySignature(): Map<string, Delta> {
-  if (deltaIndex === undefined) {
-    deltaIndex = new Map();
-    for (const d of FIELD_DELTAS) {
-      const fields = declaredFields(modelValidator(`kubernetes-models/${d.type}`));
-      deltaIndex.set(signature(fields), { type: d.type, notIn128: new Set(d.notIn128), unchecked: new Set(d.unchecked) });
+/** FIELD_DELTAS entries by the field names they list, in `notIn128` and in `unchecked` (no module loaded yet). */
+const deltasByField = (() => {
+  const index = { notIn128: new Map<string, FieldDelta[]>(), unchecked: new Map<string, FieldDelta[]>() };
+  for (const d of FIELD_DELTAS) {
+    for (const list of ['notIn128', 'unchecked'] as const) {
+      for (const field of d[list] ?? []) index[list].set(field, [...(index[list].get(field) ?? []), d]);
     }
   }
-  return deltaIndex;
+  return index;
+})();
+
+const typeSignatures = new Map<string, string>();
+
+/**
+ * The FIELD_DELTAS entry listing `field` in `list` whose type declares exactly the fields a traced
+ * object's validator looked up (then the object was validated as that type). A type's model is
+ * loaded only when an object uses a field name its entry lists, so most runs load none.
+ */
+function deltaFor(list: 'notIn128' | 'unchecked', field: string, accessed: string): FieldDelta | undefined {
+  return deltasByField[list].get(field)?.find((d) => {
+    let declared = typeSignatures.get(d.type);
+    if (declared === undefined) {
+      declared = signature(declaredFields(modelValidator(`kubernetes-models/${d.type}`)));
+      typeSignatures.set(d.type, declared);
+    }
+    return declared === accessed;
+  });
 }
 
 // The API server's quantity grammar (k8s.io/apimachinery resource.ParseQuantity): decimal SI suffixes
@@ -207,7 +213,6 @@ function schemaFindings(object: ManifestObject, errors: readonly AjvError[]): Fi
 /** Fields of `node` (recursively) that no validator looked up, and fields newer than Kubernetes 1.28. */
 function strictFindings(object: ManifestObject, traces: Map<object, NodeTrace>): Finding[] {
   const findings: Finding[] = [];
-  const deltas = deltasBySignature();
   const visit = (node: Json, path: Segment[]): void => {
     if (Array.isArray(node)) {
       node.forEach((item: Json, i: number) => visit(item, [...path, i]));
@@ -217,14 +222,17 @@ function strictFindings(object: ManifestObject, traces: Map<object, NodeTrace>):
     const trace = traces.get(node);
     if (trace === undefined) return; // never reached: below a free-form or unknown field
     const strict = !trace.enumerated && trace.accessed.size > 0;
-    const delta = strict ? deltas.get(signature(trace.accessed)) : undefined;
+    let accessed: string | undefined;
+    const declaredAs = (list: 'notIn128' | 'unchecked', field: string) => deltaFor(list, field, accessed ??= signature(trace.accessed));
     for (const [field, child] of Object.entries(node)) {
-      if (strict && delta?.notIn128.has(field)) {
-        findings.push(findingAt(object, 'schema/field-not-in-1.28', [...path, field],
-          `is not part of the Kubernetes ${KUBERNETES_VERSION} API (${delta.type.split('/').pop()} gained it in a later release)`));
-        continue;
-      }
-      if (strict && !trace.accessed.has(field) && !delta?.unchecked.has(field)) {
+      if (strict && trace.accessed.has(field)) {
+        const delta = declaredAs('notIn128', field);
+        if (delta !== undefined) {
+          findings.push(findingAt(object, 'schema/field-not-in-1.28', [...path, field],
+            `is not part of the Kubernetes ${KUBERNETES_VERSION} API (${delta.type.split('/').pop()} gained it in a later release)`));
+          continue;
+        }
+      } else if (strict && declaredAs('unchecked', field) === undefined) {
         const guess = closest(field, [...trace.accessed]);
         findings.push(findingAt(object, 'schema/unknown-field', [...path, field],
           `unknown field${guess === undefined ? '' : ` (did you mean ${JSON.stringify(guess)}?)`}`));
