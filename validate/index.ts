@@ -142,8 +142,8 @@ export function formatReport(result: GateResult, root = 'dist'): string[] {
     const where = f.path !== '' ? f.path : f.kind === undefined ? '(file)' : '(object)';
     lines.push(`  ${f.severity.padEnd(7)} ${where}: ${f.message} [${f.rule}]`);
   }
-  const envs = result.environments.map((e) => e || '(top level)').join(', ');
-  lines.push(`validate: ${result.objects} objects in ${result.files} files (${envs || 'no environments'}): `
+  const envs = result.environments.filter((e) => e !== '');
+  lines.push(`validate: ${result.objects} objects in ${result.files} files${envs.length === 0 ? '' : ` (${envs.join(', ')})`}: `
     + `${result.errors} errors, ${result.warnings} warnings`);
   return lines;
 }

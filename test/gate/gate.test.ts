@@ -80,7 +80,7 @@ describe('the gate over hand-written fixtures', () => {
     ]);
     expect(report).toContain('bad/typos/x.yaml (environment typos)');
     expect(report).toContain('  warning (file): contains no document [yaml/empty-document]');
-    expect(report[report.length - 1]).toBe('validate: 6 objects in 7 files ((top level), typos): 11 errors, 1 warnings');
+    expect(report[report.length - 1]).toBe('validate: 6 objects in 7 files (typos): 11 errors, 1 warnings');
   });
 });
 
@@ -96,7 +96,7 @@ describe('npm run validate', () => {
     const { code, output } = run([path.join(BAD, 'typos')]);
     expect(code).toBe(1);
     expect(output).toContain('  error   spec.replicas: must be an integer, got string "1" [schema/type]');
-    expect(output[output.length - 1]).toMatch(/: 6 objects in 6 files \(\(top level\)\): 11 errors, 0 warnings/);
+    expect(output[output.length - 1]).toMatch(/: 6 objects in 6 files: 11 errors, 0 warnings/);
   });
 
   test('takes the ServiceMonitor labels Prometheus selects by as a parameter', () => {

@@ -198,3 +198,15 @@ describe('schema sources', () => {
     expect(new Set(signatures).size).toBe(FIELD_DELTAS.length);
   });
 });
+
+describe('a broken schema source', () => {
+  test('is reported as a finding on the object, not a crash', () => {
+    // GIVEN a registry whose model for v1 Widget cannot be loaded
+    const registry = new SchemaRegistry([{ apiVersion: 'v1', kind: 'Widget', module: 'kubernetes-models/v1/NoSuchWidget', namespaced: true, source: 'test' }]);
+    const object = manifest('apiVersion: v1\nkind: Widget\nmetadata:\n  name: w\n', 'env/w.yaml');
+    // WHEN it is validated THEN the failure names the module
+    expect(lines(checkSchema(object, registry))).toEqual([
+      expect.stringMatching(/^env\/w\.yaml Widget w: the kubernetes-models\/v1\/NoSuchWidget validator failed: .*NoSuchWidget.* \[schema\/validator-failed\]$/),
+    ]);
+  });
+});
