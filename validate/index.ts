@@ -21,7 +21,8 @@ import {
 
 export { CRD_PACKAGES } from './crds';
 export type { CrdPackage } from './crds';
-export { compareFindings, describeObject, formatFinding, formatPath } from './findings';
+export { EnvironmentIndex } from './environment';
+export { compareFindings, describeObject, findingAt, formatFinding, formatPath } from './findings';
 export type { Finding, Json, JsonObject, JsonPath, ManifestObject, Segment, Severity } from './findings';
 export { FIELD_DELTAS, KUBERNETES_KINDS, KUBERNETES_VERSION, SCHEMA_SOURCE } from './kubernetes';
 export type { FieldDelta } from './kubernetes';
