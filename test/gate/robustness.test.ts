@@ -30,7 +30,6 @@ describe('the gate on malformed objects', () => {
     const fields = objects.map((o) => paths(o.body));
     const rounds = Math.max(...fields.map((f) => f.length));
     const options = { registry: SchemaRegistry.default(), serviceMonitorLabels: DEFAULT_SERVICE_MONITOR_LABELS };
-    const failures: string[] = [];
     for (let k = 0; k < rounds; k++) {
       for (const value of [null, 'x', []] as Json[]) {
         const restore = objects.map((o, i) => replace(o, fields[i][k], value));
@@ -39,15 +38,23 @@ describe('the gate on malformed objects', () => {
         for (const object of broken) for (const check of OBJECT_CHECKS.slice(1)) check(object, options);
         const env = new EnvironmentIndex('shop', broken);
         for (const check of ENVIRONMENT_CHECKS) check(env, options);
-        // and the schema check reports the wrong shape instead of failing itself
-        if (value === 'x') {
-          const changed = broken.filter((_, i) => fields[i][k] !== undefined);
-          failures.push(...changed.flatMap((o) => checkSchema(o)).filter((f) => f.rule === 'schema/validator-failed').map((f) => f.message));
-        }
         restore.forEach((undo) => undo());
       }
     }
-    expect(failures).toEqual([]);
     expect(rounds).toBeGreaterThan(50);
+  });
+
+  test('reports a field of the wrong shape as a schema finding, never as a failed validator', () => {
+    // GIVEN a Deployment, an Ingress and two custom resources, each field replaced in turn by a string
+    const failures: string[] = [];
+    for (const object of goodObjects().filter((o) => ['Deployment', 'Ingress', 'ServiceMonitor', 'ExternalSecret'].includes(o.kind))) {
+      for (const path of paths(object.body)) {
+        const restore = replace(object, path, 'x');
+        // WHEN the schema check runs THEN it explains the problem instead of failing itself
+        failures.push(...checkSchema(object).filter((f) => f.rule === 'schema/validator-failed').map((f) => f.message));
+        restore();
+      }
+    }
+    expect(failures).toEqual([]);
   });
 });
