@@ -3,7 +3,7 @@
  * schemas, the restricted Pod Security Standard, and the references between objects.
  *
  *   npm run validate                 (scripts/validate.ts)
- *   validateTree(readTree('dist'))   (in-process, as the tests do)
+ *   validateTree(readManifestTree('dist'))   (in-process, as the tests do)
  */
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors } from './availability';
 import { EnvironmentIndex } from './environment';

@@ -48,6 +48,50 @@ function fileFinding(file: string, rule: string, message: string, severity: Find
   return { severity, rule, file, environment: environmentOf(file), path: '', message };
 }
 
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+/** The object in one parsed YAML document, or the finding that explains why there is none. */
+function readDocument(file: string, doc: YAML.Document.Parsed, index: number, where: string): ManifestObject | Finding {
+  if (doc.errors.length > 0) {
+    // The first error says where the document went wrong; the rest are usually its echoes.
+    const first = doc.errors.map((e) => e.message.split('\n')[0].replace(/:$/, '')).sort(byPosition)[0];
+    return fileFinding(file, 'yaml/syntax', `${where}invalid YAML: ${first}`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return fileFinding(file, 'yaml/syntax', `${where}cannot be read: ${(e as Error).message}`);
+  }
+  if (value === null || value === undefined) {
+    return fileFinding(file, 'yaml/empty-document', `${where}empty document (kubectl skips it)`, 'warning');
+  }
+  if (!isObject(value)) {
+    const got = Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`;
+    return fileFinding(file, 'yaml/not-an-object', `${where}must be a Kubernetes object (a mapping), got ${got}`);
+  }
+  const { apiVersion, kind } = value;
+  const metadata = isObject(value.metadata) ? value.metadata : {};
+  if (!nonEmpty(apiVersion) || !nonEmpty(kind)) {
+    const missing = [nonEmpty(apiVersion) ? '' : 'apiVersion', nonEmpty(kind) ? '' : 'kind'].filter((m) => m !== '').join(' and ');
+    return {
+      ...fileFinding(file, 'schema/type-meta', `${where}${missing} must be a non-empty string; without it no schema applies`),
+      ...(nonEmpty(kind) ? { kind } : {}),
+      ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
+    };
+  }
+  return {
+    file,
+    document: index,
+    environment: environmentOf(file),
+    apiVersion,
+    kind,
+    name: typeof metadata.name === 'string' ? metadata.name : '',
+    namespace: typeof metadata.namespace === 'string' ? metadata.namespace : undefined,
+    body: value,
+  };
+}
+
 /** Parses every manifest file of `tree` (relative path -> content). */
 export function loadManifests(tree: ReadonlyMap<string, string>): LoadedManifests {
   const objects: ManifestObject[] = [];
@@ -61,56 +105,11 @@ export function loadManifests(tree: ReadonlyMap<string, string>): LoadedManifest
       findings.push(fileFinding(file, 'yaml/syntax', `cannot be parsed: ${(e as Error).message}`));
       continue;
     }
-    if (documents.length === 0) {
-      findings.push(fileFinding(file, 'yaml/empty-document', 'contains no document', 'warning'));
-      continue;
-    }
+    if (documents.length === 0) findings.push(fileFinding(file, 'yaml/empty-document', 'contains no document', 'warning'));
     documents.forEach((doc, index) => {
-      const where = documents.length > 1 ? `document ${index + 1}: ` : '';
-      if (doc.errors.length > 0) {
-        // The first error says where the document went wrong; the rest are usually its echoes.
-        const first = doc.errors.map((e) => e.message.split('\n')[0].replace(/:$/, '')).sort(byPosition)[0];
-        findings.push(fileFinding(file, 'yaml/syntax', `${where}invalid YAML: ${first}`));
-        return;
-      }
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: 100 });
-      } catch (e) {
-        findings.push(fileFinding(file, 'yaml/syntax', `${where}cannot be read: ${(e as Error).message}`));
-        return;
-      }
-      if (value === null || value === undefined) {
-        findings.push(fileFinding(file, 'yaml/empty-document', `${where}empty document (kubectl skips it)`, 'warning'));
-        return;
-      }
-      if (!isObject(value)) {
-        const got = Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`;
-        findings.push(fileFinding(file, 'yaml/not-an-object', `${where}must be a Kubernetes object (a mapping), got ${got}`));
-        return;
-      }
-      const { apiVersion, kind } = value;
-      const metadata = isObject(value.metadata) ? value.metadata : {};
-      if (typeof apiVersion !== 'string' || apiVersion === '' || typeof kind !== 'string' || kind === '') {
-        const missing = [typeof apiVersion === 'string' && apiVersion !== '' ? '' : 'apiVersion', typeof kind === 'string' && kind !== '' ? '' : 'kind']
-          .filter((m) => m !== '').join(' and ');
-        findings.push({
-          ...fileFinding(file, 'schema/type-meta', `${where}${missing} must be a non-empty string; without it no schema applies`),
-          ...(typeof kind === 'string' ? { kind } : {}),
-          ...(typeof metadata.name === 'string' ? { name: metadata.name } : {}),
-        });
-        return;
-      }
-      objects.push({
-        file,
-        document: index,
-        environment: environmentOf(file),
-        apiVersion,
-        kind,
-        name: typeof metadata.name === 'string' ? metadata.name : '',
-        namespace: typeof metadata.namespace === 'string' ? metadata.namespace : undefined,
-        body: value,
-      });
+      const read = readDocument(file, doc, index, documents.length > 1 ? `document ${index + 1}: ` : '');
+      if ('body' in read) objects.push(read);
+      else findings.push(read);
     });
   }
   return { objects, findings };
