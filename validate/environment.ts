@@ -15,7 +15,7 @@ export class EnvironmentIndex {
   constructor(
     /** Environment name (the folder). */
     public readonly name: string,
-    /** Every object of the environment whose apiVersion/kind has a schema. */
+    /** Every object of the environment. */
     public readonly objects: readonly ManifestObject[],
   ) {
     for (const o of objects) {

@@ -58,7 +58,11 @@ export const OBJECT_CHECKS: readonly ObjectCheck[] = [
   checkPortNames,
 ];
 
-/** Checks run on each environment's objects (those with a known apiVersion/kind). */
+/**
+ * Checks run on each environment's objects. They find objects by API group and kind, whatever the
+ * version: an object whose apiVersion has no schema is reported once (`schema/unknown-kind`) and still
+ * counts as what it is, so that one wrong apiVersion does not turn every reference to it into a finding.
+ */
 export const ENVIRONMENT_CHECKS: readonly EnvironmentCheck[] = [
   checkDuplicates,
   (env, opts) => checkNamespaces(env, opts.registry),
@@ -104,8 +108,7 @@ export function validateObjects(objects: readonly ManifestObject[], options: Gat
   const findings = objects.flatMap((o) => OBJECT_CHECKS.flatMap((check) => check(o, opts)));
   const environments = [...new Set(objects.map((o) => o.environment))].sort();
   for (const name of environments) {
-    const known = objects.filter((o) => o.environment === name && opts.registry.lookup(o.apiVersion, o.kind) !== undefined);
-    const env = new EnvironmentIndex(name, known);
+    const env = new EnvironmentIndex(name, objects.filter((o) => o.environment === name));
     findings.push(...ENVIRONMENT_CHECKS.flatMap((check) => check(env, opts)));
   }
   return findings;

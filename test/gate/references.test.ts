@@ -1,3 +1,4 @@
+import { validateObjects } from '../../validate';
 import { checkConfigReferences, checkNamespaces } from '../../validate/references';
 import { environment, goodObjects, goodWith, goodWithout, lines, objectOf } from './helpers';
 
@@ -103,6 +104,17 @@ describe('Namespaces', () => {
     }, 'shop/store.yaml');
     expect(lines(checkNamespaces(environment([...goodObjects(), store])))).toEqual([
       'shop/store.yaml ClusterSecretStore shop/vault metadata.namespace: warning: is ignored: ClusterSecretStore is cluster-scoped [namespace/cluster-scoped]',
+    ]);
+  });
+});
+
+describe('an object whose apiVersion has no schema', () => {
+  test('is reported once and still provides what it creates, so references to it are not reported too', () => {
+    // GIVEN the ExternalSecret written as external-secrets.io/v1, which the pinned CRD package does not have
+    const objects = goodWith('shop/24-externalsecret-db-credentials.yaml', (e) => { e.apiVersion = 'external-secrets.io/v1'; });
+    // WHEN the whole gate runs THEN the only finding is the unknown apiVersion
+    expect(lines(validateObjects(objects))).toEqual([
+      'shop/24-externalsecret-db-credentials.yaml ExternalSecret shop/db-credentials kind: ExternalSecret is not served as external-secrets.io/v1 by Kubernetes 1.28 or the registered CRDs; it exists as external-secrets.io/v1alpha1, external-secrets.io/v1beta1 [schema/unknown-kind]',
     ]);
   });
 });
