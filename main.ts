@@ -61,6 +61,10 @@ export class KcpEnvironmentChart extends Chart {
     });
     this.network = network;
     const credentials = dbCredentials(this, env, props.catalogue);
+    // A Secret that CI creates: the Namespace states it, with its keys, for reviewers and the gate.
+    if (credentials !== undefined && credentials.externalSecret === undefined) {
+      namespace.declareOutOfBandSecret(credentials.name, credentials.keys);
+    }
 
     const appConfig = new kplus.ConfigMap(this, 'AppConfig', {
       metadata: { name: 'app-config' },
@@ -222,6 +226,7 @@ function declareTraffic(
     peer: datastorePeer(env.network.datastores[d.name], env.namespace),
     ports: [NetworkPort.tcp(d.port)],
     role: EndpointRole.DATASTORE,
+    managedElsewhere: `${d.title}, run in this namespace outside these manifests`,
   })]));
 
   for (const backend of ingress.backends) ingressController.connectTo(backend, { description: 'Ingress backend' });

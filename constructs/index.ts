@@ -7,10 +7,10 @@ export type {
 } from './microservice';
 export {
   ALLOW_DNS_POLICY, DEFAULT_DENY_POLICY, EndpointRole, NAMESPACE_NAME_LABEL, NetworkPeer, NetworkPort, NetworkProtocol,
-  TrafficPeer, ZeroTrustNetwork,
+  PODS_MANAGED_ELSEWHERE_ANNOTATION, TrafficPeer, ZeroTrustNetwork,
 } from './network';
 export type { ConnectOptions, INetworkEndpoint, TrafficEdge, TrafficPeerProps, ZeroTrustNetworkProps } from './network';
-export { PodSecurityLevel, SecureNamespace } from './namespace';
+export { OUT_OF_BAND_SECRETS_ANNOTATION, PodSecurityLevel, SecureNamespace } from './namespace';
 export type { SecureNamespaceProps } from './namespace';
 export { TlsIngress } from './ingress';
 export type { TlsIngressProps } from './ingress';

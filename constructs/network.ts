@@ -142,7 +142,18 @@ export interface INetworkEndpoint extends IConstruct {
   readonly servingPorts: readonly NetworkPort[];
   /** How the diagram draws it. @default EndpointRole.WORKLOAD */
   readonly role?: EndpointRole;
+  /**
+   * Who runs its pods when they are in the namespace but not in these manifests (e.g. a datastore
+   * run by the platform team); recorded on its NetworkPolicy. @default - its pods are in the manifests
+   */
+  readonly managedElsewhere?: string;
 }
+
+/**
+ * Annotation of a NetworkPolicy whose pods are deployed by something other than these manifests
+ * (its value says what), so that "this policy selects no pod in the output" is expected.
+ */
+export const PODS_MANAGED_ELSEWHERE_ANNOTATION = 'networking.soundcore-kcp.com/pods-managed-elsewhere';
 
 /** Options of an edge (`source.connectTo(target, options)`). */
 export interface ConnectOptions {
@@ -361,8 +372,10 @@ export class ZeroTrustNetwork extends Construct {
   private ensurePolicy(endpoint: INetworkEndpoint): void {
     if (this.policies.has(endpoint)) return;
     this.policies.add(endpoint);
+    const metadata = this.metadata(endpoint.name);
     new k8s.KubeNetworkPolicy(endpoint, 'NetworkPolicy', {
-      metadata: this.metadata(endpoint.name),
+      metadata: endpoint.managedElsewhere === undefined ? metadata
+        : { ...metadata, annotations: { [PODS_MANAGED_ELSEWHERE_ANNOTATION]: endpoint.managedElsewhere } },
       spec: Lazy.any({ produce: () => this.policySpec(endpoint) }),
     });
   }
@@ -405,6 +418,8 @@ export interface TrafficPeerProps {
   readonly ports?: readonly NetworkPort[];
   /** How the diagram draws it. @default EndpointRole.WORKLOAD */
   readonly role?: EndpointRole;
+  /** Who runs its pods, when they are local but not in these manifests. @default - its pods are in the manifests */
+  readonly managedElsewhere?: string;
 }
 
 /**
@@ -418,6 +433,8 @@ export class TrafficPeer extends Construct implements INetworkEndpoint {
   public readonly networkPeer: NetworkPeer;
   public readonly servingPorts: readonly NetworkPort[];
   public readonly role: EndpointRole;
+  /** Who runs its pods, when they are local but not in these manifests. */
+  public readonly managedElsewhere: string | undefined;
   /** The network it belongs to. */
   public readonly network: ZeroTrustNetwork;
 
@@ -427,6 +444,7 @@ export class TrafficPeer extends Construct implements INetworkEndpoint {
     this.networkPeer = props.peer;
     this.servingPorts = [...(props.ports ?? [])];
     this.role = props.role ?? EndpointRole.WORKLOAD;
+    this.managedElsewhere = props.managedElsewhere;
     this.network = props.network;
     props.network.addEndpoint(this);
   }

@@ -6,6 +6,8 @@
  * 2. `cdk8s synth` through the CLI (fewer runs; the CLI alone costs most of it).
  * 3. Scaling: one generated environment with 60 and 300 components synthesized in-process, to show
  *    that cost grows linearly with the number of components.
+ * 4. The validation gate over dist/ (all environments): `npm run validate` as a process, and
+ *    in-process (first run, which loads the schemas, then warm).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,12 +17,14 @@ import { ROOT, synthesize } from '../main';
 import { ComponentSpec, DATASTORES, Host, Tier } from '../environments/catalogue';
 import { staging } from '../environments/staging';
 import { EnvironmentConfig } from '../environments/model';
+import { readManifestTree, validateTree } from '../validate';
 
 interface Sample { readonly ms: number; readonly rssMiB: number }
 
 const RSS_HOOK = `process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));`;
 
-function runOnce(command: string, args: string[]): Sample {
+/** Runs `command` once; `okCodes` are the exit codes that mean it ran (the gate exits 1 on findings). */
+function runOnce(command: string, args: string[], okCodes: readonly number[] = [0]): Sample {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-bench-'));
   const hook = path.join(dir, 'rss-hook.js');
   const rssFile = path.join(dir, 'rss');
@@ -32,7 +36,7 @@ function runOnce(command: string, args: string[]): Sample {
     encoding: 'utf8',
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  if (!okCodes.includes(result.status ?? -1)) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
   // The hook runs in every Node process of the command; the file holds the last one's peak.
   const rssMiB = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) / 1024 : NaN;
   fs.rmSync(dir, { recursive: true, force: true });
@@ -43,7 +47,7 @@ function summarize(label: string, samples: Sample[]): string {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const median = ms[Math.floor(ms.length / 2)];
   const peak = Math.max(...samples.map((s) => s.rssMiB));
-  return `${label.padEnd(34)} median ${median.toFixed(0).padStart(5)} ms  min ${ms[0].toFixed(0).padStart(5)} ms  max ${ms[ms.length - 1].toFixed(0).padStart(5)} ms  peak RSS ${peak.toFixed(0)} MiB  (${samples.length} runs)`;
+  return `${label.padEnd(38)} median ${median.toFixed(0).padStart(5)} ms  min ${ms[0].toFixed(0).padStart(5)} ms  max ${ms[ms.length - 1].toFixed(0).padStart(5)} ms  peak RSS ${peak.toFixed(0)} MiB  (${samples.length} runs)`;
 }
 
 /** A staging-like environment with `n` generated backend components. */
@@ -82,6 +86,31 @@ function scaling(n: number): string {
   return `in-process synth, ${String(n).padStart(3)} components   median ${median.toFixed(0).padStart(5)} ms  (${files} objects, ${(median / n).toFixed(2)} ms per component)`;
 }
 
+function gateInProcess(): string {
+  const dist = path.join(ROOT, 'dist');
+  const time = () => {
+    const started = process.hrtime.bigint();
+    const result = validateTree(readManifestTree(dist));
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, result };
+  };
+  const first = time();
+  const warm = Array.from({ length: 5 }, () => time().ms).sort((a, b) => a - b)[2];
+  return `in-process gate, all environments   first ${first.ms.toFixed(0).padStart(5)} ms (loads the schemas)  warm median ${warm.toFixed(0).padStart(4)} ms  `
+    + `(${first.result.objects} objects, ${first.result.errors} errors)`;
+}
+
+function gateScaling(n: number): string {
+  const { env, catalogue } = generated(n);
+  const tree = synthesize([env], catalogue);
+  validateTree(tree); // warm-up: loads the schemas
+  const times = Array.from({ length: 5 }, () => {
+    const started = process.hrtime.bigint();
+    validateTree(tree);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  }).sort((a, b) => a - b);
+  return `in-process gate, ${String(n).padStart(3)} components    median ${times[2].toFixed(0).padStart(5)} ms  (${tree.size} objects, ${(times[2] / tree.size).toFixed(2)} ms per object)`;
+}
+
 export function main(args: string[]): number {
   const runs = Number(args[0] ?? 11);
   const node = process.execPath;
@@ -90,9 +119,14 @@ export function main(args: string[]): number {
     `node ${process.version}, ${os.cpus().length} cores, ${os.platform()}`,
     summarize('npm run synth', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'synth']))),
     summarize('  of which ours (node scripts/run.js)', Array.from({ length: runs }, () => runOnce(node, ['scripts/run.js', 'main.ts']))),
-    summarize('cdk8s synth (CLI)', Array.from({ length: Math.max(3, Math.floor(runs / 3)) }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth']))),
+    // cdk8s synth runs the validation gate plugin; it exits 2 while the gate has findings.
+    summarize('cdk8s synth (CLI, with the gate)', Array.from({ length: Math.max(3, Math.floor(runs / 3)) }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth'], [0, 2]))),
+    summarize('npm run validate (all environments)', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'validate'], [0, 1]))),
+    summarize('  of which ours (node scripts/run.js)', Array.from({ length: runs }, () => runOnce(node, ['scripts/run.js', 'scripts/validate.ts'], [0, 1]))),
+    gateInProcess(),
     scaling(60),
     scaling(300),
+    gateScaling(300),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

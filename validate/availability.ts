@@ -1,0 +1,72 @@
+/**
+ * Cross-object checks of availability during voluntary disruptions (node drains, upgrades): every
+ * workload that can run more than one replica is covered by a PodDisruptionBudget, every PDB covers
+ * some pods, and every HorizontalPodAutoscaler scales something that exists.
+ */
+import { EnvironmentIndex } from './environment';
+import { asObject, asString, Finding, findingAt, JsonPath, ManifestObject } from './findings';
+import { groupOf } from './registry';
+import { describeLabels, describeSelector, labelSelectorMatches, podTemplateOf } from './workloads';
+
+/** Kinds whose replicas a PodDisruptionBudget protects (and an HPA can scale). */
+export const REPLICATED_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+
+function autoscalers(env: EnvironmentIndex): ManifestObject[] {
+  return env.ofKind('autoscaling', 'HorizontalPodAutoscaler');
+}
+
+function targetOf(hpa: ManifestObject): { kind: string; name: string; group: string } {
+  const ref = asObject(asObject(hpa.body.spec).scaleTargetRef);
+  return { kind: asString(ref.kind) ?? '', name: asString(ref.name) ?? '', group: groupOf(asString(ref.apiVersion) ?? '') };
+}
+
+/** The most replicas `workload` can run: its own `replicas` (default 1) or the maxReplicas of an HPA targeting it. */
+function maxReplicas(env: EnvironmentIndex, workload: ManifestObject): { count: number; path: JsonPath; why: string } {
+  const replicas = asObject(workload.body.spec).replicas;
+  const own = typeof replicas === 'number' ? replicas : 1;
+  let best = { count: own, path: ['spec', 'replicas'] as JsonPath, why: `runs ${own} replicas` };
+  for (const hpa of autoscalers(env)) {
+    const target = targetOf(hpa);
+    if (hpa.namespace !== workload.namespace || target.kind !== workload.kind || target.name !== workload.name) continue;
+    const max = asObject(hpa.body.spec).maxReplicas;
+    if (typeof max === 'number' && max > best.count) best = { count: max, path: [], why: `scales up to ${max} replicas (HorizontalPodAutoscaler ${hpa.name})` };
+  }
+  return best;
+}
+
+/** Every workload that can run more than one replica has a PodDisruptionBudget selecting its pods. */
+export function checkDisruptionBudgets(env: EnvironmentIndex): Finding[] {
+  const budgets = env.ofKind('policy', 'PodDisruptionBudget');
+  return env.objects.filter((o) => REPLICATED_KINDS.has(o.kind)).flatMap((workload) => {
+    const max = maxReplicas(env, workload);
+    if (max.count <= 1) return [];
+    const pod = podTemplateOf(workload);
+    const labels = pod?.labels ?? {};
+    const covered = budgets.some((pdb) => pdb.namespace === workload.namespace
+      && labelSelectorMatches(asObject(pdb.body.spec).selector, labels));
+    const selector = asObject(workload.body.spec).selector;
+    const pods = selector === undefined ? `labels ${describeLabels(labels) || 'none'}` : `selector ${describeSelector(selector)}`;
+    return covered ? [] : [findingAt(workload, 'disruption/pdb-coverage', max.path,
+      `${max.why} but no PodDisruptionBudget in namespace ${workload.namespace ?? '(none)'} selects its pods (${pods}); a node drain could evict them all at once`)];
+  });
+}
+
+/** Every PodDisruptionBudget selects the pods of at least one workload. */
+export function checkDisruptionBudgetSelectors(env: EnvironmentIndex): Finding[] {
+  return env.ofKind('policy', 'PodDisruptionBudget').flatMap((pdb) => {
+    const selector = asObject(pdb.body.spec).selector;
+    if (env.podsIn(pdb.namespace).some((pod) => labelSelectorMatches(selector, pod.labels))) return [];
+    return [findingAt(pdb, 'disruption/pdb-selector', ['spec', 'selector'],
+      `selects no pods: no pod template in namespace ${pdb.namespace ?? '(none)'} matches ${describeSelector(selector)}`)];
+  });
+}
+
+/** Every HorizontalPodAutoscaler targets a workload of its namespace that is in the output. */
+export function checkAutoscalerTargets(env: EnvironmentIndex): Finding[] {
+  return autoscalers(env).flatMap((hpa) => {
+    const target = targetOf(hpa);
+    if (env.find(target.group, target.kind, hpa.namespace, target.name) !== undefined) return [];
+    return [findingAt(hpa, 'autoscaling/target', ['spec', 'scaleTargetRef'],
+      `targets ${target.kind} ${JSON.stringify(target.name)}, which is not in namespace ${hpa.namespace ?? '(none)'} of the output`)];
+  });
+}
