@@ -216,6 +216,15 @@ describe('the release command', () => {
     expect(lines).toContain(`  production/${C}-blue: replicas 3 -> 1`);
   });
 
+  test('creates the state file of an environment that has none yet, from the initial state', () => {
+    fs.rmSync(releaseFile(root, 'production'));
+    expect(run('production', C, 'stage', V2)).toBe(0);
+    const state = JSON.parse(stateFile());
+    expect(Object.keys(state)).toEqual(CATALOGUE.map((c) => c.name).sort());
+    expect(state[C]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1 });
+    expect(state[K]).toEqual(initialRelease(V1));
+  });
+
   test('status describes every blue/green component without changing anything', () => {
     const before = stateFile();
     expect(run('production', 'status')).toBe(0);
