@@ -85,14 +85,23 @@ export interface VariableJson {
   readonly label: string;
   readonly type: 'datasource' | 'query';
   readonly query: string | { readonly query: string; readonly refId: string };
+  /** Data source the query runs against. @default - none (a datasource variable) */
   readonly datasource?: DataSourceRef;
+  /** The query as shown in the editor. @default - none */
   readonly definition?: string;
+  /** Selected value when the dashboard loads. @default - Grafana picks the first */
   readonly current?: { readonly text: string; readonly value: string };
+  /** Offer an "All" option. @default false */
   readonly includeAll?: boolean;
+  /** Value of the "All" option. @default - every value joined */
   readonly allValue?: string;
+  /** Allow several values at once. @default false */
   readonly multi?: boolean;
+  /** When to reload the values (1: on dashboard load, 2: on time range change). @default - never */
   readonly refresh?: number;
+  /** Sort order of the values (1: alphabetical ascending). @default - query order */
   readonly sort?: number;
+  /** 0: shown, 1: label hidden, 2: variable hidden. */
   readonly hide: number;
 }
 

@@ -121,7 +121,7 @@ export interface WorkloadVariant {
   readonly imageTag: string;
   /** Replicas: the fixed count, or the autoscaler's minimum. */
   readonly replicas: number;
-  /** Autoscaler maximum; when set, an HPA owns the scale and `replicas` is its minimum. */
+  /** Autoscaler maximum; when set, an HPA owns the scale and `replicas` is its minimum. @default - no HPA */
   readonly maxReplicas?: number;
   /**
    * The most pods this Deployment can run at any point of its release cycle (a colour on standby

@@ -168,7 +168,7 @@ export interface TrafficEdge {
   readonly source: INetworkEndpoint;
   readonly target: INetworkEndpoint;
   readonly ports: readonly NetworkPort[];
-  /** What the connection is for. */
+  /** What the connection is for. @default - the ports only */
   readonly description?: string;
 }
 
