@@ -1,20 +1,10 @@
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ExternalSecretSettings, FRONTEND, KNOWLEDGE_SERVICE,
+  CATALOGUE, ComponentSpec, ENVIRONMENTS, EnvironmentConfig, ExternalSecretSettings, FRONTEND, KNOWLEDGE_SERVICE,
   resolveEnvironments, SecretMode,
 } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-
-/** The problems `resolveEnvironments` reports for these inputs, formatted, or [] when valid. */
-function problems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
-  try {
-    resolveEnvironments(environments, catalogue);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
-  }
-}
+import { configProblems } from './helpers';
 
 function prodWith(components: EnvironmentConfig['components']): EnvironmentConfig {
   return { ...production, components: { ...production.components, ...components } };
@@ -40,19 +30,19 @@ describe('environment registry', () => {
 
 describe('bad input is reported as a whole, naming environment, component, field, value and rule', () => {
   test('rejects replicas below 1', () => {
-    expect(problems([prodWith({ 'knowledge-service': { replicas: 0 } })])).toEqual([
+    expect(configProblems([prodWith({ 'knowledge-service': { replicas: 0 } })])).toEqual([
       'production/knowledge-service: replicas must be an integer >= 1, got 0',
     ]);
   });
 
   test('rejects replicas that are not integers', () => {
-    expect(problems([prodWith({ 'auth-service': { replicas: 2.5 } })])).toEqual([
+    expect(configProblems([prodWith({ 'auth-service': { replicas: 2.5 } })])).toEqual([
       'production/auth-service: replicas must be an integer >= 1, got 2.5',
     ]);
   });
 
   test('rejects a request above its limit', () => {
-    expect(problems([prodWith({
+    expect(configProblems([prodWith({
       frontend: { resources: { requests: { cpu: '750m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
     })])).toEqual([
       'production/frontend: resources.requests.cpu must not exceed resources.limits.cpu (500m), got "750m"',
@@ -60,7 +50,7 @@ describe('bad input is reported as a whole, naming environment, component, field
   });
 
   test('rejects malformed quantities', () => {
-    expect(problems([prodWith({
+    expect(configProblems([prodWith({
       'content-service': { resources: { requests: { cpu: '250 millicores', memory: '512MB' } } },
     })])).toEqual([
       'production/content-service: resources.requests.cpu must be a CPU quantity such as "250m" or "1", got "250 millicores"',
@@ -69,7 +59,7 @@ describe('bad input is reported as a whole, naming environment, component, field
   });
 
   test('rejects "latest" and empty image tags in production', () => {
-    expect(problems([prodWith({ frontend: { imageTag: 'latest' }, 'auth-service': { imageTag: '' } })])).toEqual([
+    expect(configProblems([prodWith({ frontend: { imageTag: 'latest' }, 'auth-service': { imageTag: '' } })])).toEqual([
       'production/frontend: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
       'production/auth-service: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got ""',
     ]);
@@ -77,20 +67,20 @@ describe('bad input is reported as a whole, naming environment, component, field
 
   test('rejects "latest" in staging too, and malformed tags', () => {
     const bad: EnvironmentConfig = { ...staging, defaults: { ...staging.defaults, imageTag: 'LATEST' } };
-    expect(problems([bad])).toHaveLength(CATALOGUE.length);
-    expect(problems([{ ...staging, components: { ...staging.components, frontend: { imageTag: 'v1:2' } } }])).toEqual([
+    expect(configProblems([bad])).toHaveLength(CATALOGUE.length);
+    expect(configProblems([{ ...staging, components: { ...staging.components, frontend: { imageTag: 'v1:2' } } }])).toEqual([
       'staging/frontend: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got "v1:2"',
     ]);
   });
 
   test('rejects an unknown component', () => {
-    expect(problems([prodWith({ 'billing-service': { replicas: 2 } })])).toEqual([
+    expect(configProblems([prodWith({ 'billing-service': { replicas: 2 } })])).toEqual([
       'production/billing-service: components must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service), got "billing-service"',
     ]);
   });
 
   test('rejects invalid DNS names for namespace and hosts', () => {
-    expect(problems([{ ...production, namespace: 'Soundcore_KCP', domains: { frontend: 'soundcore-kcp.com', api: 'api..soundcore-kcp.com' } }])).toEqual([
+    expect(configProblems([{ ...production, namespace: 'Soundcore_KCP', domains: { frontend: 'soundcore-kcp.com', api: 'api..soundcore-kcp.com' } }])).toEqual([
       'production: namespace must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "Soundcore_KCP"',
       'production: domains.api must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters), got "api..soundcore-kcp.com"',
     ]);
@@ -98,7 +88,7 @@ describe('bad input is reported as a whole, naming environment, component, field
 
   test('rejects a duplicate component and a duplicate port in the catalogue', () => {
     const clash: ComponentSpec = { ...KNOWLEDGE_SERVICE, name: 'search-service' };
-    expect(problems([production], [...CATALOGUE, KNOWLEDGE_SERVICE, clash])).toEqual(expect.arrayContaining([
+    expect(configProblems([production], [...CATALOGUE, KNOWLEDGE_SERVICE, clash])).toEqual(expect.arrayContaining([
       'catalogue: name must be unique, got "knowledge-service"',
       'catalogue/knowledge-service: containerPort must be unique in the catalogue (already used by knowledge-service), got 8001',
       'catalogue/search-service: containerPort must be unique in the catalogue (already used by knowledge-service), got 8001',
@@ -106,14 +96,14 @@ describe('bad input is reported as a whole, naming environment, component, field
   });
 
   test('rejects two environments with the same name or namespace', () => {
-    expect(problems([production, { ...staging, name: 'production', namespace: 'soundcore-kcp-prod' }])).toEqual(expect.arrayContaining([
+    expect(configProblems([production, { ...staging, name: 'production', namespace: 'soundcore-kcp-prod' }])).toEqual(expect.arrayContaining([
       'registry: name must be unique, got "production"',
       'registry: namespace must be unique, got "soundcore-kcp-prod"',
     ]));
   });
 
   test('rejects bad probe timings', () => {
-    expect(problems([prodWith({
+    expect(configProblems([prodWith({
       'support-service': { probes: { liveness: { initialDelaySeconds: -1, periodSeconds: 0, timeoutSeconds: 1, failureThreshold: 3 } } },
     })])).toEqual([
       'production/support-service: probes.liveness.initialDelaySeconds must be an integer >= 0, got -1',
@@ -124,7 +114,7 @@ describe('bad input is reported as a whole, naming environment, component, field
   test('reports every problem of every environment at once', () => {
     const badStaging: EnvironmentConfig = { ...staging, components: { ...staging.components, frontend: { replicas: 0 } } };
     const badProd = prodWith({ 'knowledge-service': { imageTag: 'latest' } });
-    const found = problems([badStaging, badProd]);
+    const found = configProblems([badStaging, badProd]);
     expect(found).toEqual([
       'staging/frontend: replicas must be an integer >= 1, got 0',
       'production/knowledge-service: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
@@ -150,13 +140,13 @@ describe('network and secret settings are validated with the rest', () => {
   });
 
   test('rejects a datastore the catalogue uses but the environment does not place', () => {
-    expect(problems([withNetwork({ datastores: withoutNeo4j })])).toEqual([
+    expect(configProblems([withNetwork({ datastores: withoutNeo4j })])).toEqual([
       'production: network.datastores.neo4j must say where neo4j runs: { podLabels, namespace? } in the cluster or { cidrs } outside it, got undefined',
     ]);
   });
 
   test('rejects an unknown datastore, an ambiguous location, empty labels and catch-all CIDRs', () => {
-    expect(problems([withNetwork({
+    expect(configProblems([withNetwork({
       datastores: {
         ...withoutNeo4j,
         neo4j: { podLabels: { app: 'neo4j' }, cidrs: ['10.0.0.0/8'] } as never,
@@ -173,7 +163,7 @@ describe('network and secret settings are validated with the rest', () => {
   });
 
   test('rejects platform peers in the environment\'s own namespace, bad selectors and ports', () => {
-    expect(problems([withNetwork({
+    expect(configProblems([withNetwork({
       ingressController: { namespace: 'soundcore-kcp-prod', httpsPort: 0 },
       prometheus: { podLabels: { 'app kubernetes': 'prometheus' } },
     })])).toEqual([
@@ -184,7 +174,7 @@ describe('network and secret settings are validated with the rest', () => {
   });
 
   test('rejects an unknown secrets mode', () => {
-    expect(problems([{ ...production, secrets: { mode: 'sealed-secret' } as never }])).toEqual([
+    expect(configProblems([{ ...production, secrets: { mode: 'sealed-secret' } as never }])).toEqual([
       'production: secrets.mode must be one of external-secret, existing-secret, got "sealed-secret"',
     ]);
   });
@@ -192,7 +182,7 @@ describe('network and secret settings are validated with the rest', () => {
   test('rejects an external secret without a store or a remote key per datastore', () => {
     const secrets = production.secrets as ExternalSecretSettings;
     const refs = Object.fromEntries(Object.entries(secrets.remoteRefs).filter(([name]) => name !== 'redis'));
-    expect(problems([{
+    expect(configProblems([{
       ...production,
       secrets: { ...secrets, store: { kind: 'Vault' as never, name: '' }, remoteRefs: { ...refs, mysql: { key: 'x' }, neo4j: { key: '' } } },
     }])).toEqual([
@@ -205,13 +195,13 @@ describe('network and secret settings are validated with the rest', () => {
   });
 
   test('accepts an existing Secret with no store at all', () => {
-    expect(problems([{ ...production, secrets: { mode: SecretMode.EXISTING_SECRET } }])).toEqual([]);
+    expect(configProblems([{ ...production, secrets: { mode: SecretMode.EXISTING_SECRET } }])).toEqual([]);
   });
 
   test('rejects calls to unknown components, to the component itself and twice', () => {
     const billing: ComponentSpec = { ...KNOWLEDGE_SERVICE, name: 'billing-service', containerPort: 8009 };
     const looping: ComponentSpec = { ...FRONTEND, calls: [billing, FRONTEND, KNOWLEDGE_SERVICE, KNOWLEDGE_SERVICE] };
-    expect(problems([production], [looping, ...CATALOGUE.slice(1)])).toEqual([
+    expect(configProblems([production], [looping, ...CATALOGUE.slice(1)])).toEqual([
       'catalogue/frontend: calls must name catalogue components or platform services (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service, ingress-controller), got "billing-service"',
       'catalogue/frontend: calls must not include the component itself, got "frontend"',
       'catalogue/frontend: calls must list each callee once, got "knowledge-service"',

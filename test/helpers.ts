@@ -1,5 +1,5 @@
 import { buildApp } from '../main';
-import { CATALOGUE, ComponentSpec, ENVIRONMENTS, EnvironmentConfig, resolveEnvironments } from '../environments';
+import { CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, resolveEnvironments } from '../environments';
 import { KubeObject, synthesizeCharts } from '../synth/output';
 
 /** A loosely-typed Kubernetes object for assertions (tests read deep paths freely). */
@@ -37,4 +37,15 @@ export function matches(selector: { [k: string]: string }, labels: { [k: string]
 /** A copy of an environment with `patch` applied to it (for bad-input tests). */
 export function withChanges(env: EnvironmentConfig, patch: Partial<EnvironmentConfig>): EnvironmentConfig {
   return { ...env, ...patch };
+}
+
+/** The problems `resolveEnvironments` reports for these inputs, formatted one per line, or [] when valid. */
+export function configProblems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
+  try {
+    resolveEnvironments(environments, catalogue);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
+  }
 }

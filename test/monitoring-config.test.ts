@@ -1,20 +1,10 @@
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, KNOWLEDGE_SERVICE, MONITORING_DEFAULTS, MonitoringOverrides,
+  CATALOGUE, ComponentSpec, ENVIRONMENTS, EnvironmentConfig, KNOWLEDGE_SERVICE, MONITORING_DEFAULTS, MonitoringOverrides,
   resolveEnvironments,
 } from '../environments';
 import { production } from '../environments/production';
-import { find, synthObjects } from './helpers';
+import { configProblems, find, synthObjects } from './helpers';
 
-/** The problems `resolveEnvironments` reports, formatted, or [] when valid. */
-function problems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
-  try {
-    resolveEnvironments(environments, catalogue);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
-  }
-}
 
 function prodWith(monitoring: MonitoringOverrides): EnvironmentConfig {
   return { ...production, monitoring };
@@ -62,14 +52,14 @@ describe('monitoring configuration', () => {
 
 describe('bad monitoring configuration is rejected before anything is synthesized', () => {
   test('rejects a ratio threshold given as a percentage, and a latency of 0', () => {
-    expect(problems([prodWith({ alerts: { HighErrorRate: { threshold: 5 }, HighResponseTime: { threshold: 0 } } })])).toEqual([
+    expect(configProblems([prodWith({ alerts: { HighErrorRate: { threshold: 5 }, HighResponseTime: { threshold: 0 } } })])).toEqual([
       'production: monitoring.alerts.HighErrorRate.threshold must be a ratio greater than 0 and at most 1 (0.05 is 5%), got 5',
       'production: monitoring.alerts.HighResponseTime.threshold must be a number of seconds greater than 0, got 0',
     ]);
   });
 
   test('rejects durations Prometheus would not parse', () => {
-    expect(problems([prodWith({ scrapeInterval: '30', alerts: { PodDown: { for: '2 minutes' } } })])).toEqual([
+    expect(configProblems([prodWith({ scrapeInterval: '30', alerts: { PodDown: { for: '2 minutes' } } })])).toEqual([
       'production: monitoring.scrapeInterval must be a positive Prometheus duration such as "30s", "5m" or "1h30m", got "30"',
       'production: monitoring.alerts.PodDown.for must be a positive Prometheus duration such as "30s", "5m" or "1h30m", got "2 minutes"',
     ]);
@@ -77,7 +67,7 @@ describe('bad monitoring configuration is rejected before anything is synthesize
 
   test('rejects an unknown alert, severity or empty team', () => {
     const alerts = { HighLatency: { for: '5m' }, HighCPUUsage: { severity: 'page', team: '' } } as unknown as MonitoringOverrides['alerts'];
-    expect(problems([prodWith({ alerts })])).toEqual([
+    expect(configProblems([prodWith({ alerts })])).toEqual([
       'production: monitoring.alerts must name an alert (HighErrorRate, HighResponseTime, PodDown, HighCPUUsage, HighMemoryUsage, DatabasePoolExhausted), got "HighLatency"',
       'production: monitoring.alerts.HighCPUUsage.severity must be one of critical, warning, info, got "page"',
       'production: monitoring.alerts.HighCPUUsage.team must be a non-empty label value (letters, digits, "-", "_" or "."), got ""',
@@ -85,20 +75,20 @@ describe('bad monitoring configuration is rejected before anything is synthesize
   });
 
   test('rejects an empty Prometheus selector, which would leave monitors and rules unselected', () => {
-    expect(problems([prodWith({ prometheusSelector: {} })])).toEqual([
+    expect(configProblems([prodWith({ prometheusSelector: {} })])).toEqual([
       'production: monitoring.prometheusSelector must name at least one label (kube-prometheus-stack selects release: <helm release name>), got {}',
     ]);
   });
 
   test('rejects a runbook URL pattern without the {alert} placeholder', () => {
-    expect(problems([prodWith({ runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks' })])).toEqual([
+    expect(configProblems([prodWith({ runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks' })])).toEqual([
       'production: monitoring.runbookUrlPattern must be an https URL containing "{alert}" once (replaced by the alert\'s runbook slug), got "https://wiki.soundcore-kcp.com/runbooks"',
     ]);
   });
 
   test('rejects a backend that does not expose metrics', () => {
     const unscraped: ComponentSpec = { ...KNOWLEDGE_SERVICE, exposesMetrics: false };
-    expect(problems([production], CATALOGUE.map((c) => (c.name === 'knowledge-service' ? unscraped : c)))).toEqual([
+    expect(configProblems([production], CATALOGUE.map((c) => (c.name === 'knowledge-service' ? unscraped : c)))).toEqual([
       'catalogue/knowledge-service: exposesMetrics must be true for a backend (every backend is scraped and alerted on), got false',
     ]);
   });
