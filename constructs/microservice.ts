@@ -208,8 +208,9 @@ export class Microservice extends Construct implements INetworkEndpoint {
     }
     const maxReplicas = props.autoscaling?.maxReplicas;
     if (this.release.blueGreen && maxReplicas !== undefined) {
-      assertValid(where, 'standbyReplicas', this.release.blueGreen.standbyReplicas,
-        checkInteger(this.release.blueGreen.standbyReplicas, 1) && 'must be an integer >= 1 when autoscaling (an HPA cannot hold 0 replicas)');
+      // (blueGreen() already checked it is an integer >= 0)
+      assertValid(where, 'standbyReplicas', this.release.blueGreen.standbyReplicas, this.release.blueGreen.standbyReplicas >= 1
+        ? undefined : 'must be an integer >= 1 when autoscaling (an HPA cannot hold 0 replicas)');
     }
     this.network = props.network;
     this.networkPeer = NetworkPeer.pods(this.selector);
