@@ -243,8 +243,24 @@ function declareTraffic(
       workload.connectTo(datastores.get(datastore.name)!, { description: datastore.title });
     }
   }
-  for (const spec of catalogue) prometheus.connectTo(workloads.get(spec.name)!, { description: 'metrics scrape' });
+  // Prometheus scrapes exactly the components that serve metrics (the ServiceMonitor's set).
+  for (const spec of catalogue.filter((c) => c.exposesMetrics === true)) {
+    prometheus.connectTo(workloads.get(spec.name)!, { description: 'metrics scrape' });
+  }
+  // cert-manager answers HTTP-01 challenges from a solver pod it starts in this namespace, reached
+  // through the ingress controller: without this edge, certificates could be neither issued nor renewed.
+  const acmeSolver = new TrafficPeer(scope, 'AcmeHttp01Solver', {
+    network,
+    name: ACME_SOLVER.name,
+    peer: NetworkPeer.pods(ACME_SOLVER.podLabels),
+    ports: [NetworkPort.tcp(ACME_SOLVER.port)],
+    managedElsewhere: 'cert-manager HTTP-01 solver, started while a certificate is issued or renewed',
+  });
+  ingressController.connectTo(acmeSolver, { description: 'ACME HTTP-01 challenge' });
 }
+
+/** The pods cert-manager starts to answer ACME HTTP-01 challenges (labels and port are cert-manager's). */
+export const ACME_SOLVER = { name: 'acme-http01-solver', podLabels: { 'acme.cert-manager.io/http01-solver': 'true' }, port: 8089 } as const;
 
 function datastorePeer(location: DatastoreLocation, namespace: string): NetworkPeer {
   if ('cidrs' in location) return NetworkPeer.ipBlocks(location.cidrs);

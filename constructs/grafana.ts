@@ -159,6 +159,10 @@ export class Dashboard {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.uid)) {
       throw new PropsError('Dashboard', 'uid', props.uid, 'must be 1 to 40 letters, digits, "-" or "_"');
     }
+    const columns = props.columns ?? 2;
+    if (!Number.isInteger(columns) || columns < 1 || 24 % columns !== 0) {
+      throw new PropsError('Dashboard', 'columns', props.columns, 'must divide the 24-column grid (1, 2, 3, 4, 6, 8, 12 or 24)');
+    }
     this.uid = props.uid;
     this.props = props;
   }

@@ -161,10 +161,12 @@ export class HttpServiceAlerts extends Construct {
     }));
     this.group.addAlert(tuned('HighCPUUsage', {
       // Relative to the CPU limit (kube-state-metrics); a container without a limit has no series.
+      // `max`, not `sum`: a duplicate series (a second kube-state-metrics replica, the kubelet's
+      // resource endpoint besides cAdvisor) must not double the limit or the usage.
       expr: [
-        `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${containers}}[${w}]))`,
+        `max by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${containers}}[${w}]))`,
         '  /',
-        `sum by (namespace, pod, container) (kube_pod_container_resource_limits{${ns}, resource="cpu"} > 0)`,
+        `max by (namespace, pod, container) (kube_pod_container_resource_limits{${ns}, resource="cpu"} > 0)`,
         `  > ${t.HighCPUUsage.threshold}`,
       ].join('\n'),
       summary: 'High CPU usage in {{ $labels.pod }}',

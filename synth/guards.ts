@@ -43,6 +43,18 @@ export function assertNoLiteralSecrets(charts: ReadonlyMap<string, readonly Kube
   }
 }
 
+/**
+ * Throws when any rendered file has a credential-looking value (the same scan the tests run over
+ * `dist/`), so such a value is refused at synth time, before anything is written.
+ */
+export function assertNoCredentialLikeValues(tree: ReadonlyMap<string, string>): void {
+  const found = [...tree].flatMap(([file, content]) => findCredentialLikeValues(content).map((f) => `${file}:${f.line} ${f.rule}`));
+  if (found.length > 0) {
+    throw new UnsafeOutputError(`refusing to write ${found.length} credential-looking value${found.length === 1 ? '' : 's'} `
+      + `(values belong in a secret store, not in manifests):\n${found.map((f) => `  - ${f}`).join('\n')}`);
+  }
+}
+
 /** One credential-looking value in a text. */
 export interface CredentialFinding {
   /** 1-based line number. */

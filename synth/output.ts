@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { assertNoLiteralSecrets } from './guards';
+import { assertNoCredentialLikeValues, assertNoLiteralSecrets } from './guards';
 import { toYaml } from './yaml';
 
 /** A Kubernetes object as synthesized. */
@@ -61,7 +61,8 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 /**
  * Renders objects per environment into the `dist/` tree, plus `documents` (relative path to content,
  * e.g. `staging/allowed-traffic.md`) for reviewers. Throws on duplicate objects, on a document
- * kubectl would try to apply, and ({@link assertNoLiteralSecrets}) on any Secret with values.
+ * kubectl would try to apply, on any Secret with values ({@link assertNoLiteralSecrets}) and on any
+ * credential-looking value in any file ({@link assertNoCredentialLikeValues}).
  */
 export function renderTree(charts: Map<string, KubeObject[]>, documents: ReadonlyMap<string, string> = new Map()): OutputTree {
   assertNoLiteralSecrets(charts);
@@ -84,6 +85,7 @@ export function renderTree(charts: Map<string, KubeObject[]>, documents: Readonl
     }
     tree.set(file, content);
   }
+  assertNoCredentialLikeValues(tree);
   return new Map([...tree.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 

@@ -223,4 +223,9 @@ describe('GrafanaDashboard', () => {
     expect(() => new Dashboard({ uid: 'shop dashboard', title: 'Shop' }))
       .toThrow('Dashboard: uid must be 1 to 40 letters, digits, "-" or "_", got "shop dashboard"');
   });
+
+  test.each([0, 5, 25, 1.5])('throws on %p columns, which would leave gaps or zero-width panels', (columns) => {
+    expect(() => new Dashboard({ uid: 'shop', title: 'Shop', columns }))
+      .toThrow(`Dashboard: columns must divide the 24-column grid (1, 2, 3, 4, 6, 8, 12 or 24), got ${columns}`);
+  });
 });

@@ -134,6 +134,12 @@ describe('the secret guard', () => {
     const shell = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shell' }, data: {} };
     expect([...renderTree(new Map([['production', [shell]]])).keys()]).toEqual(['production/20-secret-shell.yaml']);
   });
+  test('rejects a credential-looking value in any object at synth time, e.g. a password in a ConfigMap', () => {
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { dsn: 'postgresql://app:hunter2@postgres:5432/app' } };
+    expect(() => renderTree(new Map([['staging', [config]]]))).toThrow(
+      'refusing to write 1 credential-looking value (values belong in a secret store, not in manifests):\n'
+      + '  - staging/28-configmap-app-config.yaml:7 URI with a password (scheme://user:password@host)');
+  });
 });
 
 describe('credential scan', () => {

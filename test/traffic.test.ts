@@ -4,7 +4,7 @@ import {
   ResolvedEnvironment, resolveEnvironments, usedDatastores,
 } from '../environments';
 import { staging } from '../environments/staging';
-import { ROOT, synthesizeObjects } from '../main';
+import { ACME_SOLVER, ROOT, synthesizeObjects } from '../main';
 import { readReleaseStates } from '../release/files';
 import { find, Obj, ofKind, synthObjects } from './helpers';
 import { Address, Cluster, Endpoint, isAllowed, Pod, Policy, Port, tcp, udp } from './netpol';
@@ -53,6 +53,7 @@ function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: read
     { role: 'ingress-controller', endpoint: pod('ingress-controller', net.ingressController.namespace, net.ingressController.podLabels) },
     { role: 'prometheus', endpoint: pod('prometheus', net.prometheus.namespace, net.prometheus.podLabels) },
     { role: 'dns', endpoint: pod('coredns', net.dns.namespace, net.dns.podLabels) },
+    { role: ACME_SOLVER.name, endpoint: pod('acme-solver', env.namespace, ACME_SOLVER.podLabels) },
     // Look-alikes: the right labels in the wrong namespace, and pods nobody declared.
     { role: 'intruder', endpoint: pod('intruder', env.namespace, { app: 'intruder' }) },
     { role: 'ingress-lookalike', endpoint: pod('ingress-lookalike', env.namespace, net.ingressController.podLabels) },
@@ -66,7 +67,7 @@ function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: read
   }
   const portNumbers = new Set<number>([
     ...catalogue.map((c) => c.containerPort), ...usedDatastores(catalogue).map((d) => d.port),
-    net.ingressController.httpsPort, net.dns.port, 22, 80, 9090,
+    net.ingressController.httpsPort, net.dns.port, ACME_SOLVER.port, 22, 80, 9090,
   ]);
   const ports = [...[...portNumbers].sort((a, b) => a - b).map(tcp), udp(net.dns.port)];
   return { env, cluster: { namespaces, policies: ofKind(objs, 'NetworkPolicy') as unknown as Policy[] }, members, ports };
@@ -79,13 +80,14 @@ function declaredFlows(world: World, catalogue: readonly ComponentSpec[]): Set<s
   const add = (source: string, target: string, port: Port) => flows.add(`${source} -> ${target} ${portName(port)}`);
   for (const c of catalogue) {
     if (c.routes.paths.length > 0) add('ingress-controller', c.name, tcp(c.containerPort));
-    add('prometheus', c.name, tcp(c.containerPort));
+    if (c.exposesMetrics === true) add('prometheus', c.name, tcp(c.containerPort));
     for (const callee of c.calls ?? []) {
       if (callee === PlatformService.INGRESS_CONTROLLER) add(c.name, 'ingress-controller', tcp(net.ingressController.httpsPort));
       else add(c.name, callee.name, tcp(callee.containerPort));
     }
     for (const d of c.datastores ?? []) add(c.name, d.name, tcp(d.port));
   }
+  add('ingress-controller', ACME_SOLVER.name, tcp(ACME_SOLVER.port));
   for (const m of world.members) {
     if (m.endpoint.kind === 'pod' && m.endpoint.namespace === world.env.namespace) {
       add(m.role, 'dns', udp(net.dns.port));
@@ -142,10 +144,17 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
     const policies = ofKind(objs, 'NetworkPolicy');
     expect(find(objs, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
-      'allow-dns', 'analytics-service', 'auth-service', 'content-service', 'default-deny', 'frontend', 'knowledge-service',
-      'mongodb', 'neo4j', 'postgres', 'redis', 'support-service',
+      'acme-http01-solver', 'allow-dns', 'analytics-service', 'auth-service', 'content-service', 'default-deny', 'frontend',
+      'knowledge-service', 'mongodb', 'neo4j', 'postgres', 'redis', 'support-service',
     ]);
     for (const p of policies) expect(() => new NetworkPolicy(p as never).validate()).not.toThrow();
+  });
+
+  test('lets the ingress controller, and nothing else, reach cert-manager\'s HTTP-01 solver pods', () => {
+    expect(allowed('ingress-controller', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(true);
+    expect(allowed('ingress-lookalike', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(false);
+    expect(allowed(FRONTEND.name, ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(false);
+    expect(allowed(ACME_SOLVER.name, 'postgres', tcp(5432))).toBe(false);
   });
 
   test('lets the frontend reach knowledge-service on 8001 and content-service on 8002, as in the seed', () => {
@@ -165,8 +174,8 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
   });
 
   test('denies pairs that are not declared: the frontend to a datastore, content-service to auth-service', () => {
-    for (const store of ['postgres', 'mongodb', 'redis', 'neo4j']) {
-      expect([store, allowed(FRONTEND.name, store, tcp(5432)), allowed(FRONTEND.name, store, tcp(27017))]).toEqual([store, false, false]);
+    for (const store of usedDatastores(CATALOGUE)) {
+      expect([store.name, allowed(FRONTEND.name, store.name, tcp(store.port))]).toEqual([store.name, false]);
     }
     expect(allowed('content-service', 'auth-service', tcp(8005))).toBe(false);
     expect(allowed('support-service', 'postgres', tcp(5432))).toBe(false);
@@ -198,7 +207,8 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
 
   test('lets Prometheus reach every metrics port and nothing else', () => {
     for (const c of CATALOGUE) {
-      expect([c.name, allowed('prometheus', c.name, tcp(c.containerPort))]).toEqual([c.name, true]);
+      // only components serving /metrics (the frontend does not yet) are open to Prometheus
+      expect([c.name, allowed('prometheus', c.name, tcp(c.containerPort))]).toEqual([c.name, c.exposesMetrics === true]);
       expect([c.name, allowed('prometheus', c.name, tcp(9090))]).toEqual([c.name, false]);
       expect([c.name, allowed('prometheus-lookalike', c.name, tcp(c.containerPort))]).toEqual([c.name, false]);
     }
