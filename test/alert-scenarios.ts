@@ -18,14 +18,17 @@ interface Scenario {
   readonly series: ReadonlyArray<{ readonly metric: string; readonly labels: Labels; readonly values: (steps: number) => string }>;
   /** Second from which the inputs are past the threshold (before it they are healthy or absent). */
   readonly start: number;
-  /** Seconds the expression lags the inputs (the rate() window), 0 for gauges. */
+  /**
+   * Seconds after `start` at which the expression first crosses its threshold: 0 for a gauge step,
+   * one minute for counters at a constant rate (rate() needs two samples). The checks are anchored
+   * on it, so it must be exact.
+   */
   readonly lag: number;
   /** The alerts expected once `for` has elapsed: their labels (without severity and team) and value. */
   readonly firing: ReadonlyArray<{ readonly labels: Labels; readonly value: number }>;
 }
 
 const MINUTE = 60;
-const WINDOW = 5 * MINUTE;
 
 /** `metric{a="1", b="2"}`. */
 function selector(metric: string, labels: Labels): string {
@@ -43,6 +46,22 @@ const stepAt10m = (before: number, after: number) => (steps: number) => `${n(bef
 /** A counter growing by `before` per minute for 10 minutes, then by `after`. */
 const counterStepAt10m = (before: number, after: number) => (steps: number) =>
   `0+${n(before)}x9 ${n(before * 10)}+${n(after)}x${steps - 10}`;
+
+/**
+ * When `rate(x[5m])` of a counter whose rate steps from `low` to `high` (as fractions of the limit)
+ * at a whole minute, sampled every minute, first exceeds `threshold`, evaluated every 30 s: at a
+ * whole minute k minutes after the step the window holds 5 intervals, k of them high; half a minute
+ * later it holds 4 (extrapolated to the window), k of them high. Returns seconds after the step.
+ * (Checked by promtool itself: a wrong crossing time fails the silent or the firing check.)
+ */
+function stepCrossing(low: number, high: number, threshold: number): number {
+  for (let half = 1; half <= 10; half++) {
+    const k = Math.floor(half / 2);
+    const ratio = half % 2 === 0 ? ((5 - k) * low + k * high) / 5 : ((4 - k) * low + k * high) / 4;
+    if (ratio > threshold) return half * 30;
+  }
+  throw new Error(`a step from ${low} to ${high} never exceeds ${threshold}; the scenario needs a threshold between them`);
+}
 
 /** The scenarios of every alert, for `namespace` and `tuning`. */
 function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[] {
@@ -95,7 +114,7 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
         ...requests({ ...app('auth-service'), namespace: other }, 600, 1),
       ],
       start: 0,
-      lag: WINDOW,
+      lag: MINUTE,
       firing: [
         { labels: { namespace, job: 'knowledge-service', service: 'knowledge-service-preview' }, value: high(err) },
         { labels: { namespace, job: 'auth-service', service: 'auth-service' }, value: high(err) },
@@ -110,7 +129,7 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
         ...buckets({ ...app('content-service'), namespace: other }, [0, 0, 60]),
       ],
       start: 0,
-      lag: WINDOW,
+      lag: MINUTE,
       firing: [{ labels: { namespace, job: 'content-service', service: 'content-service' }, value: 1.95 * slo }],
     },
     {
@@ -131,8 +150,8 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
       name: 'HighCPUUsage fires on CPU used relative to the container CPU limit, and never without a limit',
       alert: 'HighCPUUsage',
       series: [
-        // limit 0.5 cores: idle (10%) for 10 minutes, then past the threshold
-        { metric: 'container_cpu_usage_seconds_total', labels: container('knowledge-service-7d9f-aaaaa'), values: counterStepAt10m(3, 30 * high(cpu)) },
+        // limit 0.5 cores: idle (10%) for 10 minutes, then at its limit (CFS throttles it there)
+        { metric: 'container_cpu_usage_seconds_total', labels: container('knowledge-service-7d9f-aaaaa'), values: counterStepAt10m(3, 30) },
         cpuLimit(container('knowledge-service-7d9f-aaaaa'), 0.5),
         // 1.5 cores, above the seed's absolute 0.8, but half the threshold of its limit
         { metric: 'container_cpu_usage_seconds_total', labels: container('content-service-7d9f-bbbbb'), values: counter(90) },
@@ -143,8 +162,8 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
         cpuLimit(container('auth-service-7d9f-ddddd', other), 0.5),
       ],
       start: 10 * MINUTE,
-      lag: WINDOW,
-      firing: [{ labels: container('knowledge-service-7d9f-aaaaa'), value: high(cpu) }],
+      lag: stepCrossing(0.1, 1, cpu),
+      firing: [{ labels: container('knowledge-service-7d9f-aaaaa'), value: 1 }],
     },
     {
       name: 'HighMemoryUsage fires on memory used relative to the limit, and never for a missing or zero limit',
@@ -189,6 +208,9 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
   ];
 }
 
+/** The evaluation interval of the rule group (seconds); crossing times are multiples of it. */
+const EVALUATION = 30;
+
 /** `90` -> `1m30s`. */
 function promDuration(seconds: number): string {
   const m = Math.floor(seconds / MINUTE);
@@ -198,18 +220,28 @@ function promDuration(seconds: number): string {
 
 /**
  * The promtool unit-test file for the rule groups in `ruleFile`, deployed to `namespace` with
- * `tuning`. Each alert is checked one minute before its `for` has elapsed (nothing fires yet) and
- * after it (exactly the expected alerts fire, with their rendered annotations).
+ * `tuning`. Each alert is checked one evaluation before its `for` has elapsed since its expression
+ * crossed the threshold (nothing fires yet) and when it has (exactly the expected alerts fire, with
+ * their rendered annotations).
  */
 export function alertTests(ruleFile: string, groups: readonly RuleGroupSpec[], namespace: string, tuning: HttpServiceAlertTuning): PromtoolTestFile {
   const rules = new Map(groups.flatMap((g) => g.rules ?? []).map((r) => [r.alert, r]));
+  for (const g of groups) {
+    if (durationSeconds(String(g.interval ?? '1m')) !== EVALUATION) {
+      throw new Error(`the alert scenarios assume rule groups evaluated every ${EVALUATION}s (crossing times are computed for it); ${g.name} is evaluated every ${g.interval ?? '1m'}`);
+    }
+  }
   const tests = scenarios(namespace, tuning).map((s): PromtoolTestGroup => {
     const rule = rules.get(s.alert);
     if (rule === undefined) throw new Error(`no rule ${s.alert} in ${ruleFile}`);
     const forSeconds = Math.ceil(durationSeconds(tuning[s.alert].for) / MINUTE) * MINUTE;
-    const pendingAt = s.start + forSeconds - MINUTE;
-    const firingAt = s.start + s.lag + forSeconds + MINUTE;
-    const steps = firingAt / MINUTE + 10;
+    // Both checks are anchored on when the expression first crosses its threshold (start + lag, a
+    // multiple of the rules' 30 s evaluation interval): the alert must still be pending one
+    // evaluation before `for` has elapsed and firing once it has, which pins `for` to the evaluation.
+    const crossesAt = s.start + s.lag;
+    const pendingAt = crossesAt + forSeconds - EVALUATION;
+    const firingAt = crossesAt + forSeconds;
+    const steps = Math.ceil(firingAt / MINUTE) + 10;
     const expected = s.firing.map((f): ExpectedAlert => ({
       exp_labels: { ...f.labels, ...rule.labels },
       exp_annotations: Object.fromEntries(Object.entries(rule.annotations ?? {}).map(([k, v]) => [k, renderTemplate(v, f.labels, f.value)])),

@@ -84,6 +84,22 @@ describe('the rule unit tests', () => {
     expect(result.status).toBe(1);
     expect(result.output).toContain('alertname: HighErrorRate');
   });
+
+  test.each([['a minute shorter', -1], ['a minute longer', 1]] as const)(
+    'fail when a `for` in the rules is %s than configured (each alert\'s duration is pinned)', (_what, delta) => {
+      // GIVEN production's rules with every `for` moved by a minute, and scenarios for the configured ones
+      const minutes = (d: string) => Number(/^(\d+)m$/.exec(d)![1]);
+      const groups = distRuleGroups(env.name, RULE).map((g) => ({
+        ...g, rules: (g.rules ?? []).map((r) => ({ ...r, for: `${minutes(String(r.for)) + delta}m` })),
+      }));
+      writeYamlFiles(dir, { 'rules.yaml': { groups }, 'tests.yaml': alertTests('rules.yaml', groups, ns, env.monitoring.alerts) });
+      // WHEN / THEN: every alert fails its silent (shorter) or its firing (longer) check
+      const result = promtool(['test', 'rules', 'tests.yaml'], dir);
+      expect(result.status).toBe(1);
+      for (const alert of ['HighErrorRate', 'HighResponseTime', 'PodDown', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted']) {
+        expect([alert, result.output.includes(`alertname: ${alert}`)]).toEqual([alert, true]);
+      }
+    });
 });
 
 describe('dashboard queries', () => {
