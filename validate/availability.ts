@@ -42,11 +42,16 @@ export function checkDisruptionBudgets(env: EnvironmentIndex): Finding[] {
     if (max.count <= 1) return [];
     const pod = podTemplateOf(workload);
     const labels = pod?.labels ?? {};
-    const covered = budgets.some((pdb) => pdb.namespace === workload.namespace
+    const covering = budgets.filter((pdb) => pdb.namespace === workload.namespace
       && labelSelectorMatches(asObject(pdb.body.spec).selector, labels));
     const selector = asObject(workload.body.spec).selector;
     const pods = selector === undefined ? `labels ${describeLabels(labels) || 'none'}` : `selector ${describeSelector(selector)}`;
-    return covered ? [] : [findingAt(workload, 'disruption/pdb-coverage', max.path,
+    if (covering.length > 1) {
+      // the eviction API refuses pods selected by more than one budget, so `kubectl drain` would fail
+      return [findingAt(workload, 'disruption/pdb-overlap', max.path, `its pods (${pods}) are selected by ${covering.length} `
+        + `PodDisruptionBudgets (${covering.map((p) => p.name).join(', ')}); evictions fail for pods with more than one, so node drains would stall`)];
+    }
+    return covering.length === 1 ? [] : [findingAt(workload, 'disruption/pdb-coverage', max.path,
       `${max.why} but no PodDisruptionBudget in namespace ${workload.namespace ?? '(none)'} selects its pods (${pods}); a node drain could evict them all at once`)];
   });
 }

@@ -28,10 +28,11 @@ export function environmentOf(file: string): string {
 }
 
 // kubectl parses manifests as YAML 1.1 (`yes`/`on` are booleans, `0755` is octal), so the gate does
-// too; like kubectl, it keeps timestamp-looking scalars as strings.
+// too; like kubectl (go-yaml), it keeps timestamp-looking and base-60 scalars (`09:00`) as strings.
 const PARSE_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
   version: '1.1',
-  customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  customTags: (tags) => tags.filter((t) => typeof t === 'string'
+    || (t.tag !== 'tag:yaml.org,2002:timestamp' && (t as { format?: string }).format !== 'TIME')),
 };
 
 /** Orders parser messages ending in `at line L, column C` by position. */
@@ -59,7 +60,9 @@ function readDocument(file: string, doc: YAML.Document.Parsed, index: number, wh
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    // A JSON copy, so that an aliased node (`*anchor`) is its own object in each place it is used:
+    // the strict schema check traces objects, and two places must not share one trace.
+    value = JSON.parse(JSON.stringify(doc.toJS({ maxAliasCount: 100 })));
   } catch (e) {
     return fileFinding(file, 'yaml/syntax', `${where}cannot be read: ${(e as Error).message}`);
   }

@@ -52,6 +52,8 @@ export const NAME_RULES: { readonly [kind: string]: (name: string) => string | u
   ClusterRoleBinding: pathSegmentName,
   // A CronJob's name plus an 11-character suffix names its Jobs, which label their pods with it.
   CronJob: (name) => dns1123Subdomain(name) ?? (name.length <= 52 ? undefined : 'must be at most 52 characters (its Jobs append an 11-character suffix)'),
+  // The API server copies a Job's name into its pods' `job-name` labels, whose values are at most 63.
+  Job: (name) => dns1123Subdomain(name) ?? (name.length <= 63 ? undefined : 'must be at most 63 characters (it becomes the job-name label of its pods)'),
 };
 
 /** Every object has a name valid for its kind. */

@@ -33,14 +33,19 @@ export function loadModule(specifier: string): unknown {
   return nodeRequire(specifier);
 }
 
-/** The exported model class of `module` whose static apiVersion/kind match, or any class with a validator. */
+/**
+ * The validator of the exported model class of `module` whose static apiVersion/kind match (when
+ * given; otherwise the first class). Never falls back to a class of another kind.
+ * @throws when no exported class matches or has a validator
+ */
 export function modelValidator(module: string, apiVersion?: string, kind?: string): ModelValidate {
   const exports = loadModule(module);
   const classes = Object.values(exports as { [name: string]: unknown })
     .filter((v): v is { prototype: { validate?: unknown }; apiVersion?: unknown; kind?: unknown } => typeof v === 'function');
-  const match = classes.find((c) => (apiVersion === undefined || c.apiVersion === apiVersion) && (kind === undefined || c.kind === kind))
-    ?? classes[0];
-  const validate = match?.prototype.validate;
+  const match = apiVersion === undefined && kind === undefined ? classes[0]
+    : classes.find((c) => (apiVersion === undefined || c.apiVersion === apiVersion) && (kind === undefined || c.kind === kind));
+  if (match === undefined) throw new Error(`${module} exports no model of ${apiVersion ?? '*'} ${kind ?? '*'}`);
+  const validate = match.prototype.validate;
   if (typeof validate !== 'function') throw new Error(`${module} exports no model with a validator`);
   return validate as ModelValidate;
 }

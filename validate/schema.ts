@@ -221,7 +221,10 @@ function strictFindings(object: ManifestObject, traces: Map<object, NodeTrace>):
     if (!isObject(node)) return;
     const trace = traces.get(node);
     if (trace === undefined) return; // never reached: below a free-form or unknown field
-    const strict = !trace.enumerated && trace.accessed.size > 0;
+    // A node whose validator looked up fields by name declares them: any other key is unknown. (A map
+    // validator reads every key it loops over, so maps never report; enumerating a node, e.g. for
+    // `minProperties`, does not make a node that also declares fields free-form.)
+    const strict = trace.accessed.size > 0;
     let accessed: string | undefined;
     const declaredAs = (list: 'notIn128' | 'unchecked', field: string) => deltaFor(list, field, accessed ??= signature(trace.accessed));
     for (const [field, child] of Object.entries(node)) {

@@ -98,9 +98,13 @@ export function checkIngressBackends(env: EnvironmentIndex): Finding[] {
           `names Service ${inNamespace(name, ingress.namespace)}, which is not in the output (Services there: ${names.join(', ') || 'none'})`)];
       }
       const port = asObject(ref.port);
+      if ((port.number === undefined) === (port.name === undefined)) {
+        return [findingAt(ingress, 'ingress/backend', [...path, 'service', 'port'],
+          `must set exactly one of port.number and port.name, got ${JSON.stringify(ref.port ?? null)}`)];
+      }
       const ports = asArray(asObject(service.body.spec).ports).map(asObject);
       const field = port.number !== undefined ? 'number' : 'name';
-      if (ports.some((p) => (field === 'number' ? p.port === port.number : p.name === port.name))) return [];
+      if (ports.some((p) => (field === 'number' ? p.port === port.number : typeof p.name === 'string' && p.name === port.name))) return [];
       const available = ports.map((p) => `${String(p.port)}${asString(p.name) === undefined ? '' : ` ${JSON.stringify(p.name)}`}`);
       return [findingAt(ingress, 'ingress/backend', [...path, 'service', 'port', field],
         `Service ${JSON.stringify(name)} has no port ${JSON.stringify(port[field] ?? null)} (its ports: ${available.join(', ') || 'none'})`)];

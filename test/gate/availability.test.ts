@@ -1,5 +1,5 @@
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors } from '../../validate/availability';
-import { environment, goodObjects, goodWith, goodWithout, lines } from './helpers';
+import { environment, goodObjects, goodWith, goodWithout, lines, objectOf } from './helpers';
 
 const HPA = 'shop/52-horizontalpodautoscaler-api.yaml';
 
@@ -21,6 +21,16 @@ describe('PodDisruptionBudgets', () => {
     const env = environment(goodWithout('shop/56-poddisruptionbudget-api.yaml'));
     expect(lines(checkDisruptionBudgets(env))).toEqual([
       'shop/48-deployment-api.yaml Deployment shop/api: scales up to 6 replicas (HorizontalPodAutoscaler api) but no PodDisruptionBudget in namespace shop selects its pods (selector app=api); a node drain could evict them all at once [disruption/pdb-coverage]',
+    ]);
+  });
+
+  test('must not overlap: a pod selected by two budgets cannot be evicted, so drains would stall', () => {
+    const blueOnly = objectOf({
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web-blue', namespace: 'shop' },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web', version: 'blue' } } },
+    }, 'shop/56-poddisruptionbudget-web-blue.yaml');
+    expect(lines(checkDisruptionBudgets(environment([...goodObjects(), blueOnly])))).toEqual([
+      'shop/48-deployment-web-blue.yaml Deployment shop/web-blue spec.replicas: its pods (selector app=web,version=blue) are selected by 2 PodDisruptionBudgets (web, web-blue); evictions fail for pods with more than one, so node drains would stall [disruption/pdb-overlap]',
     ]);
   });
 

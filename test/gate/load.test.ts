@@ -56,8 +56,14 @@ describe('loading manifests', () => {
     ]);
   });
 
-  test('parses as YAML 1.1 like kubectl, but keeps timestamps as strings', () => {
-    const { objects } = loadManifests(new Map([['env/c.yaml', `${CONFIG_MAP}data:\n  a: on\n  b: 0755\n  c: 2024-01-01\n`]]));
-    expect(objects[0].body.data).toEqual({ a: true, b: 493, c: '2024-01-01' });
+  test('parses as YAML 1.1 like kubectl, but keeps timestamps and base-60 times as strings', () => {
+    const { objects } = loadManifests(new Map([['env/c.yaml', `${CONFIG_MAP}data:\n  a: on\n  b: 0755\n  c: 2024-01-01\n  d: 09:00\n`]]));
+    expect(objects[0].body.data).toEqual({ a: true, b: 493, c: '2024-01-01', d: '09:00' });
+  });
+
+  test('gives each use of a YAML anchor its own object, so strict checks see each place on its own', () => {
+    const { objects } = loadManifests(new Map([['env/c.yaml', `${CONFIG_MAP}data: &d\n  a: x\nbinaryData: *d\n`]]));
+    expect(objects[0].body.data).toEqual(objects[0].body.binaryData);
+    expect(objects[0].body.data).not.toBe(objects[0].body.binaryData);
   });
 });

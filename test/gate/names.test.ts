@@ -28,6 +28,14 @@ describe('object names', () => {
     ]);
   });
 
+  test('reports a Job name too long for the job-name label of its pods', () => {
+    const file = 'shop/60-job-smoke-test.yaml';
+    const name = `smoke-test-${'x'.repeat(53)}`;
+    expect(lines(checkObjectName(one(file, (b) => { b.metadata.name = name; })))).toEqual([
+      `${file} Job shop/${name} metadata.name: must be at most 63 characters (it becomes the job-name label of its pods), got ${JSON.stringify(name)} [names/object-name]`,
+    ]);
+  });
+
   test('reports a missing name', () => {
     const file = 'shop/20-secret-api-token.yaml';
     expect(lines(checkObjectName(one(file, (b) => { delete b.metadata.name; b.metadata.generateName = 'token-'; })))).toEqual([

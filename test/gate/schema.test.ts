@@ -5,7 +5,7 @@ import {
 } from '../../validate';
 import { modelValidator } from '../../validate/registry';
 import { checkSchema, declaredFields } from '../../validate/schema';
-import { Body, goodObjects, goodWith, lines, manifest } from './helpers';
+import { Body, goodObjects, goodWith, lines, manifest, objectOf } from './helpers';
 
 const WEB = 'shop/48-deployment-web-blue.yaml';
 const CONTAINER = 'spec.template.spec.containers[0]';
@@ -168,6 +168,11 @@ describe('schema sources', () => {
     expect(JSON.parse(fs.readFileSync(installed, 'utf8')).version).toBe(SCHEMA_SOURCE.version);
   });
 
+  test('refuses a model module whose classes are of another kind, instead of validating with the wrong model', () => {
+    expect(() => modelValidator('kubernetes-models/apps/v1/Deployment', 'apps/v1', 'StatefulSet'))
+      .toThrow('kubernetes-models/apps/v1/Deployment exports no model of apps/v1 StatefulSet');
+  });
+
   test('every Kubernetes 1.28 kind has a model whose apiVersion and kind match', () => {
     for (const [apiVersion, kinds] of Object.entries(KUBERNETES_KINDS)) {
       for (const kind of kinds) {
@@ -175,6 +180,22 @@ describe('schema sources', () => {
         expect([apiVersion, kind, typeof registry.validator(entry)]).toEqual([apiVersion, kind, 'function']);
       }
     }
+  });
+
+  test('reports unknown fields in objects whose schema also bounds their number of keys (minProperties)', () => {
+    const es = objectOf({
+      apiVersion: 'external-secrets.io/v1beta1', kind: 'ExternalSecret', metadata: { name: 'gen', namespace: 'shop' },
+      spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault' }, target: { name: 'gen' },
+        dataFrom: [{ sourceRef: { generatorReff: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'p' } } }] },
+    }, 'shop/24-externalsecret-gen.yaml');
+    expect(lines(checkSchema(es))).toEqual([
+      'shop/24-externalsecret-gen.yaml ExternalSecret shop/gen spec.dataFrom[0].sourceRef.generatorReff: unknown field (did you mean "generatorRef"?) [schema/unknown-field]',
+    ]);
+    const store = objectOf({
+      apiVersion: 'external-secrets.io/v1beta1', kind: 'ClusterSecretStore', metadata: { name: 'vault' },
+      spec: { provider: { vualt: { server: 'https://vault.example.com', auth: { tokenSecretRef: { name: 't', key: 'k' } } } } },
+    }, 'cluster/90-clustersecretstore-vault.yaml');
+    expect(lines(checkSchema(store)).join('\n')).toContain('spec.provider.vualt: unknown field');
   });
 
   test('validates external-secrets.io/v1 objects with the v1beta1 schema: a valid one passes, an unknown field is reported', () => {

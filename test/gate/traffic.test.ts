@@ -88,6 +88,17 @@ describe('Ingress', () => {
       `${INGRESS} Ingress shop/shop spec.rules[0].http.paths[0].backend.service.port.name: Service "web" has no port "https" (its ports: 80 "http") [ingress/backend]`,
     ]);
   });
+
+  test('reports a backend port with neither or both of number and name, as the API server would', () => {
+    const env = environment(goodWith(INGRESS, (i) => {
+      i.spec.rules[0].http.paths[0].backend.service.port = { name: 'http', number: 80 };
+      i.spec.defaultBackend = { service: { name: 'api' } };
+    }));
+    expect(lines(checkIngressBackends(env))).toEqual([
+      `${INGRESS} Ingress shop/shop spec.defaultBackend.service.port: must set exactly one of port.number and port.name, got null [ingress/backend]`,
+      `${INGRESS} Ingress shop/shop spec.rules[0].http.paths[0].backend.service.port: must set exactly one of port.number and port.name, got {"name":"http","number":80} [ingress/backend]`,
+    ]);
+  });
 });
 
 describe('ServiceMonitor', () => {
@@ -99,9 +110,15 @@ describe('ServiceMonitor', () => {
   });
 
   test('watches its own namespace when namespaceSelector is unset, and every namespace with any: true', () => {
-    const own = environment(goodWith(MONITOR, (m) => { delete m.spec.namespaceSelector; }));
-    const any = environment(goodWith(MONITOR, (m) => { m.spec.namespaceSelector = { any: true }; }));
-    expect(lines([...checkServiceMonitorSelectors(own), ...checkServiceMonitorSelectors(any)])).toEqual([]);
+    // GIVEN the monitor in another namespace than the Services it selects
+    const elsewhere = (selector: Body) => environment(goodWith(MONITOR, (m) => {
+      m.metadata.namespace = 'monitoring';
+      if (selector === undefined) delete m.spec.namespaceSelector; else m.spec.namespaceSelector = selector;
+    }));
+    // THEN unset watches only its own namespace (nothing there), any: true finds the Service in shop
+    expect(lines(checkServiceMonitorSelectors(elsewhere(undefined)))).toEqual([expect.stringMatching(/ServiceMonitor monitoring\/api .*\[service-monitor\/selector\]$/)]);
+    expect(lines(checkServiceMonitorSelectors(elsewhere({ any: true })))).toEqual([]);
+    expect(lines(checkServiceMonitorSelectors(elsewhere({ matchNames: ['shop'] })))).toEqual([]);
   });
 
   test('reports an endpoint port that the selected Service does not name (the seed\'s "metrics")', () => {
