@@ -11,7 +11,7 @@
 import { Construct } from 'constructs';
 import { LabelSet } from './labels';
 import { AlertGroup, AlertRule, AlertSeverity, PrometheusRules } from './monitoring';
-import { assertValid, checkDnsLabel, checkPromDuration, PropsError } from './validation';
+import { assertValid, checkDnsLabel, checkHttpsUrl, checkPromDuration, PropsError } from './validation';
 
 /** Tuning of one threshold alert. */
 export interface AlertTuning {
@@ -50,6 +50,9 @@ export type HttpServiceAlertName = keyof HttpServiceAlertTuning;
 export const HTTP_SERVICE_ALERTS: readonly HttpServiceAlertName[] = [
   'HighErrorRate', 'HighResponseTime', 'PodDown', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted',
 ];
+
+/** The alerts whose threshold is a ratio (0..1); HighResponseTime's is in seconds, PodDown has none. */
+export const RATIO_ALERTS = ['HighErrorRate', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted'] as const satisfies readonly HttpServiceAlertName[];
 
 /** Path segment of each alert's runbook (`{alert}` in the runbook URL pattern). */
 export const RUNBOOK_SLUGS: { readonly [alert in HttpServiceAlertName]: string } = {
@@ -106,7 +109,7 @@ export class HttpServiceAlerts extends Construct {
     for (const name of HTTP_SERVICE_ALERTS) {
       if (props.tuning?.[name] === undefined) throw new PropsError(where, `tuning.${name}`, undefined, 'must be set');
     }
-    for (const name of ['HighErrorRate', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted'] as const) {
+    for (const name of RATIO_ALERTS) {
       const t = props.tuning[name].threshold;
       assertValid(where, `tuning.${name}.threshold`, t, checkRatio(t));
     }
@@ -202,7 +205,7 @@ export class HttpServiceAlerts extends Construct {
 
 /** Rule broken by `value` as a runbook URL pattern: an https URL containing `{alert}` once. */
 export function checkRunbookUrlPattern(value: unknown): string | undefined {
-  if (typeof value === 'string' && /^https:\/\/[^\s/]+\/\S*$/.test(value) && value.split(RUNBOOK_PLACEHOLDER).length === 2) {
+  if (typeof value === 'string' && checkHttpsUrl(value) === undefined && value.split(RUNBOOK_PLACEHOLDER).length === 2) {
     return undefined;
   }
   return `must be an https URL containing "${RUNBOOK_PLACEHOLDER}" once (replaced by the alert's runbook slug)`;

@@ -11,7 +11,7 @@ import {
   KubePrometheusRule, KubeServiceMonitor, RuleGroupSpec, RuleSpec, ServiceMonitorEndpoint,
 } from './prometheus-operator';
 import {
-  assertValid, checkDnsLabel, checkDnsSubdomain, checkLabelKey, checkLabelValue, checkPromDuration, PropsError,
+  assertValid, checkDnsLabel, checkDnsSubdomain, checkHttpsUrl, checkLabelKey, checkLabelValue, checkPromDuration, PropsError,
 } from './validation';
 
 /** Properties of a {@link WorkloadMonitor}. */
@@ -216,7 +216,7 @@ export class AlertGroup {
     assertValid(at, 'team', alert.team, checkLabelValue(alert.team) ?? (alert.team === '' ? 'must not be empty' : undefined));
     assertValid(at, 'summary', alert.summary, alert.summary.trim() === '' ? 'must not be empty' : undefined);
     assertValid(at, 'description', alert.description, alert.description.trim() === '' ? 'must not be empty' : undefined);
-    assertValid(at, 'runbookUrl', alert.runbookUrl, /^https:\/\/[^\s/]+\/\S*$/.test(alert.runbookUrl) ? undefined : 'must be an https URL');
+    assertValid(at, 'runbookUrl', alert.runbookUrl, checkHttpsUrl(alert.runbookUrl));
     checkLabels(at, 'labels', alert.labels ?? {});
     this.rules.push(alert);
   }

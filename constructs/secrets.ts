@@ -10,7 +10,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet } from './labels';
-import { assertValid, checkDnsSubdomain, PropsError } from './validation';
+import { assertValid, checkDnsSubdomain, checkSecretKey, PropsError } from './validation';
 
 /** API versions of the external-secrets.io `ExternalSecret` kind. */
 export enum ExternalSecretApiVersion {
@@ -103,8 +103,8 @@ export class ExternalSecret extends Construct {
     const entries = Object.entries(props.data);
     if (entries.length === 0) throw new PropsError(where, 'data', props.data, 'must map at least one Secret key to a remote key');
     for (const [secretKey, ref] of entries) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(secretKey)) {
-        throw new PropsError(where, 'data', secretKey, 'keys must be valid Secret keys ([-._a-zA-Z0-9]+)');
+      if (checkSecretKey(secretKey) !== undefined) {
+        throw new PropsError(where, 'data', secretKey, `keys ${checkSecretKey(secretKey)}`);
       }
       if (typeof ref?.key !== 'string' || ref.key.trim() === '') {
         throw new PropsError(where, `data.${secretKey}.key`, ref?.key, 'must be a non-empty remote key');
@@ -210,6 +210,7 @@ export class CredentialsSecret extends Construct {
     const where = `CredentialsSecret ${props.name}`;
     assertValid(where, 'name', props.name, checkDnsSubdomain(props.name));
     if (props.keys.length === 0) throw new PropsError(where, 'keys', props.keys, 'must list at least one key');
+    for (const key of props.keys) assertValid(where, 'keys', key, checkSecretKey(key));
     this.name = props.name;
     this.keys = [...props.keys];
     this.source = props.source;

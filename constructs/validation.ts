@@ -94,6 +94,18 @@ export function checkLabelValue(value: unknown): string | undefined {
   return 'must be a Kubernetes label value (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)';
 }
 
+/** Rule broken by `value` as a key of a Secret or ConfigMap. */
+export function checkSecretKey(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(value)) return undefined;
+  return 'must be a Secret key ([-._a-zA-Z0-9]+, at most 253 characters)';
+}
+
+/** Rule broken by `value` as an absolute https URL with a path (`https://host/...`). */
+export function checkHttpsUrl(value: unknown): string | undefined {
+  if (typeof value === 'string' && /^https:\/\/[^\s/]+\/\S*$/.test(value)) return undefined;
+  return 'must be an https URL';
+}
+
 /** Thrown for invalid construct props: names the construct, the field, the bad value and the rule. */
 export class PropsError extends Error {
   constructor(where: string, field: string, value: unknown, rule: string) {

@@ -5,10 +5,10 @@
 import { ExternalSecretApiVersion, SecretStoreKind } from '../constructs/secrets';
 import {
   checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue, checkPodLabels,
-  checkPort, checkPromDuration, checkQuantity, parseQuantity,
+  checkPort, checkPromDuration, checkQuantity, checkSecretKey, parseQuantity,
 } from '../constructs/validation';
 import {
-  checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertName, HttpServiceAlertTuning,
+  checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertTuning, RATIO_ALERTS,
 } from '../constructs/http-alerts';
 import { AlertSeverity } from '../constructs/monitoring';
 import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
@@ -238,7 +238,7 @@ function validateGraph(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
     if (first !== undefined) continue;
     seen.set(d.name, d);
     const rule = checkDnsLabel(d.name) ?? checkPort(d.port)
-      ?? (/^[-._a-zA-Z0-9]+$/.test(d.secretKey) ? undefined : 'secretKey must be a Secret key ([-._a-zA-Z0-9]+)')
+      ?? (checkSecretKey(d.secretKey) === undefined ? undefined : `secretKey ${checkSecretKey(d.secretKey)}`)
       ?? (/^[A-Z_][A-Z0-9_]*$/.test(d.envVar) ? undefined : 'envVar must be an environment variable name ([A-Z_][A-Z0-9_]*)');
     if (rule !== undefined) at(d.name, 'datastore', d, `must have a DNS-1123 name, a TCP port, a Secret key and a variable name (${rule})`);
   }
@@ -286,7 +286,6 @@ export function validateEnvironment(
 }
 
 const SEVERITIES: readonly string[] = Object.values(AlertSeverity);
-const RATIO_ALERTS: readonly HttpServiceAlertName[] = ['HighErrorRate', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted'];
 
 function validateMonitoring(environment: string, o: MonitoringOverrides, m: MonitoringSettings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -311,7 +310,7 @@ function validateMonitoring(environment: string, o: MonitoringOverrides, m: Moni
   for (const name of HTTP_SERVICE_ALERTS) {
     const a: Partial<HttpServiceAlertTuning['HighErrorRate']> = m.alerts[name];
     if (name !== 'PodDown') {
-      at(`alerts.${name}.threshold`, a.threshold, RATIO_ALERTS.includes(name) ? checkRatio(a.threshold) : checkSeconds(a.threshold));
+      at(`alerts.${name}.threshold`, a.threshold, (RATIO_ALERTS as readonly string[]).includes(name) ? checkRatio(a.threshold) : checkSeconds(a.threshold));
     }
     at(`alerts.${name}.for`, a.for, checkPromDuration(a.for));
     at(`alerts.${name}.severity`, a.severity, SEVERITIES.includes(a.severity as string) ? undefined : `must be one of ${SEVERITIES.join(', ')}`);

@@ -74,7 +74,7 @@ describe('ExternalSecret', () => {
 
   test.each([
     [{ data: {} }, 'ExternalSecret db: data must map at least one Secret key to a remote key, got {}'],
-    [{ data: { 'bad key': { key: 'x' } } }, 'ExternalSecret db: data keys must be valid Secret keys ([-._a-zA-Z0-9]+), got "bad key"'],
+    [{ data: { 'bad key': { key: 'x' } } }, 'ExternalSecret db: data keys must be a Secret key ([-._a-zA-Z0-9]+, at most 253 characters), got "bad key"'],
     [{ data: { url: { key: ' ' } } }, 'ExternalSecret db: data.url.key must be a non-empty remote key, got " "'],
   ])('throws on bad data %j', (patch, message) => {
     expect(() => new ExternalSecret(Testing.chart(), 'Db', { name: 'db', store: STORE, ...patch })).toThrow(message);
@@ -96,6 +96,11 @@ describe('CredentialsSecret', () => {
       { name: 'POSTGRES_URL', valueFrom: { secretKeyRef: { key: 'postgres-url', name: 'db-credentials' } } },
     ]);
     expect(creds.externalSecret).toBeUndefined();
+  });
+
+  test('throws on a key that is not a valid Secret key', () => {
+    expect(() => new CredentialsSecret(Testing.chart(), 'Db', { name: 'db-credentials', keys: ['postgres url'], source: SecretSource.existingSecret() }))
+      .toThrow('CredentialsSecret db-credentials: keys must be a Secret key ([-._a-zA-Z0-9]+, at most 253 characters), got "postgres url"');
   });
 
   test('throws when a key it does not hold is requested', () => {
