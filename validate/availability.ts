@@ -4,7 +4,7 @@
  * some pods, and every HorizontalPodAutoscaler scales something that exists.
  */
 import { EnvironmentIndex } from './environment';
-import { asObject, asString, Finding, findingAt, JsonPath, ManifestObject } from './findings';
+import { asObject, asString, Finding, findingAt, JsonPath, ManifestObject, valueAt } from './findings';
 import { groupOf } from './registry';
 import { describeLabels, describeSelector, labelSelectorMatches, podTemplateOf } from './workloads';
 
@@ -73,5 +73,24 @@ export function checkAutoscalerTargets(env: EnvironmentIndex): Finding[] {
     if (env.find(target.group, target.kind, hpa.namespace, target.name) !== undefined) return [];
     return [findingAt(hpa, 'autoscaling/target', ['spec', 'scaleTargetRef'],
       `targets ${target.kind} ${JSON.stringify(target.name)}, which is not in namespace ${hpa.namespace ?? '(none)'} of the output`)];
+  });
+}
+
+/** Fields that take an integer or a percentage string (`"25%"`); any other string is rejected by the API server. */
+const INT_OR_PERCENT: ReadonlyArray<{ readonly kinds: readonly string[]; readonly path: JsonPath }> = [
+  { kinds: ['Deployment'], path: ['spec', 'strategy', 'rollingUpdate', 'maxSurge'] },
+  { kinds: ['Deployment', 'DaemonSet'], path: ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'] },
+  { kinds: ['DaemonSet'], path: ['spec', 'updateStrategy', 'rollingUpdate', 'maxSurge'] },
+  { kinds: ['DaemonSet', 'StatefulSet'], path: ['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable'] },
+  { kinds: ['PodDisruptionBudget'], path: ['spec', 'minAvailable'] },
+  { kinds: ['PodDisruptionBudget'], path: ['spec', 'maxUnavailable'] },
+];
+
+/** Int-or-percent fields hold an integer or a percentage such as `"25%"`, never another string (`"1"`). */
+export function checkIntOrPercent(object: ManifestObject): Finding[] {
+  return INT_OR_PERCENT.filter((f) => f.kinds.includes(object.kind)).flatMap(({ path }) => {
+    const value = valueAt(object.body, path);
+    if (typeof value !== 'string' || /^\d+%$/.test(value)) return [];
+    return [findingAt(object, 'value/int-or-percent', path, `must be an integer or a percentage such as "25%", got string ${JSON.stringify(value)}`)];
   });
 }

@@ -5,7 +5,7 @@
  *   npm run validate                 (scripts/validate.ts)
  *   validateTree(readManifestTree('dist'))   (in-process, as the tests do)
  */
-import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors } from './availability';
+import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from './availability';
 import { EnvironmentIndex } from './environment';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
 import { loadManifests } from './load';
@@ -56,6 +56,7 @@ export const OBJECT_CHECKS: readonly ObjectCheck[] = [
   checkObjectName,
   checkLabels,
   checkPortNames,
+  checkIntOrPercent,
 ];
 
 /**

@@ -96,7 +96,10 @@ export function checkLabels(object: ManifestObject): Finding[] {
   }));
 }
 
-/** Container port names are IANA service names; Service port names are DNS labels and named target ports IANA names. */
+/**
+ * Container port names are IANA service names; Service port names are DNS labels and named target
+ * ports IANA names; a probe naming a port names one of its container's ports.
+ */
 export function checkPortNames(object: ManifestObject): Finding[] {
   const findings: Finding[] = [];
   const check = (name: unknown, path: JsonPath, rule: (n: string) => string | undefined) => {
@@ -108,6 +111,17 @@ export function checkPortNames(object: ManifestObject): Finding[] {
   if (pod !== undefined) {
     for (const c of containersOf(pod)) {
       asArray(c.container.ports).forEach((p, i) => check(asObject(p).name, [...c.path, 'ports', i, 'name'], ianaServiceName));
+      // A named probe port resolves against the container's own ports only; a typo keeps the pod unready.
+      const declared = asArray(c.container.ports).map((p) => asString(asObject(p).name)).filter((n): n is string => n !== undefined);
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+        for (const handler of ['httpGet', 'tcpSocket']) {
+          const port = asString(asObject(asObject(c.container[probe])[handler]).port);
+          if (port !== undefined && !declared.includes(port)) {
+            findings.push(findingAt(object, 'names/probe-port', [...c.path, probe, handler, 'port'],
+              `names port ${JSON.stringify(port)}, which container ${JSON.stringify(c.container.name ?? '')} does not declare (its named ports: ${declared.join(', ') || 'none'})`));
+          }
+        }
+      }
     }
   }
   if (object.kind === 'Service' && object.apiVersion === 'v1') {

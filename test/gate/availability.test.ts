@@ -1,4 +1,4 @@
-import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors } from '../../validate/availability';
+import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from '../../validate/availability';
 import { environment, goodObjects, goodWith, goodWithout, lines, objectOf } from './helpers';
 
 const HPA = 'shop/52-horizontalpodautoscaler-api.yaml';
@@ -58,5 +58,22 @@ describe('HorizontalPodAutoscalers', () => {
     expect(lines(checkAutoscalerTargets(env))).toEqual([
       `${HPA} HorizontalPodAutoscaler shop/api spec.scaleTargetRef: targets Deployment "web", which is not in namespace shop of the output [autoscaling/target]`,
     ]);
+  });
+});
+
+describe('int-or-percent fields', () => {
+  test('accept integers and percentages, and report any other string as the API server would', () => {
+    const deployment = 'shop/48-deployment-api.yaml';
+    const pdb = 'shop/56-poddisruptionbudget-web.yaml';
+    const objects = goodWith(deployment, (d) => { d.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '1' } }; });
+    const changed = goodWith(pdb, (p) => { delete p.spec.minAvailable; p.spec.maxUnavailable = 'one'; });
+    expect(lines([
+      ...checkIntOrPercent(objects.find((o) => o.file === deployment)!),
+      ...checkIntOrPercent(changed.find((o) => o.file === pdb)!),
+    ])).toEqual([
+      `${deployment} Deployment shop/api spec.strategy.rollingUpdate.maxUnavailable: must be an integer or a percentage such as "25%", got string "1" [value/int-or-percent]`,
+      `${pdb} PodDisruptionBudget shop/web spec.maxUnavailable: must be an integer or a percentage such as "25%", got string "one" [value/int-or-percent]`,
+    ]);
+    expect(goodObjects().flatMap((o) => checkIntOrPercent(o))).toEqual([]);
   });
 });

@@ -70,6 +70,20 @@ describe('labels and port names', () => {
   });
 });
 
+describe('probe ports', () => {
+  test('accept a named port the container declares, and report one it does not (the pod would never be ready)', () => {
+    const deployment = 'shop/48-deployment-api.yaml';
+    const withProbes = (port: string) => one(deployment, (d) => {
+      d.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/health', port } };
+      d.spec.template.spec.containers[0].livenessProbe = { tcpSocket: { port: 8001 } };
+    });
+    expect(lines(checkPortNames(withProbes('http')))).toEqual([]);
+    expect(lines(checkPortNames(withProbes('htp')))).toEqual([
+      `${deployment} Deployment shop/api spec.template.spec.containers[0].readinessProbe.httpGet.port: names port "htp", which container "api" does not declare (its named ports: http) [names/probe-port]`,
+    ]);
+  });
+});
+
 describe('duplicates', () => {
   test('reports a second object with the same group, kind, namespace and name, whatever its version', () => {
     const objects = goodObjects();
