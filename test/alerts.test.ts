@@ -12,6 +12,9 @@ import { alertTests } from './alert-scenarios';
 import { find, synthObjects } from './helpers';
 import { distRuleGroups, promtool, promtoolPath, RuleFile, writeYamlFiles } from './promtool';
 
+// Runs real work (Pulumi engine under mocks, promtool, whole synths): generous on a loaded CI machine.
+jest.setTimeout(60_000);
+
 const RULE = 'soundcore-kcp-alerts';
 const environments = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
 

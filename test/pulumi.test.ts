@@ -7,6 +7,9 @@ import { readReleaseStates } from '../release/files';
 import { Phase } from '../release/state';
 import { readTree } from '../synth/output';
 
+// Runs real work (Pulumi engine under mocks, promtool, whole synths): generous on a loaded CI machine.
+jest.setTimeout(60_000);
+
 interface Registered { type: string; name: string; inputs: { [k: string]: unknown } & { metadata?: { name: string; namespace?: string } } }
 const registered: Registered[] = [];
 

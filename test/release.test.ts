@@ -11,6 +11,9 @@ import { release } from '../scripts/release';
 import { find, Obj } from './helpers';
 import { assertReleaseInvariants } from './invariants';
 
+// Runs real work (Pulumi engine under mocks, promtool, whole synths): generous on a loaded CI machine.
+jest.setTimeout(30_000);
+
 const K = 'knowledge-service'; // autoscaled in production (5..10)
 const C = 'content-service'; // fixed 3 replicas in production
 const V1 = 'v1.0.0';
