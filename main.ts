@@ -117,7 +117,9 @@ export class KcpEnvironmentChart extends Chart {
       workloads.set(spec.name, workload);
       // A staged version is smoke-tested through its preview Service before `promote`.
       if (blueGreen && env.releases[spec.name].phase === Phase.STAGED) {
-        new SmokeTest(workload, 'SmokeTest', { target: workload, paths: spec.smokePaths, labels: { environment: env.name } });
+        new SmokeTest(workload, 'SmokeTest', {
+          target: workload, paths: spec.smokePaths, labels: { environment: env.name }, attempt: env.releases[spec.name].attempt,
+        });
         smokeTargets.push(workload);
       }
     }

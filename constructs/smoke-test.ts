@@ -22,6 +22,11 @@ export interface SmokeTestProps {
   readonly deadlineSeconds?: number;
   /** Extra labels on the Job and its pod (never selectors). @default - none */
   readonly labels?: LabelSet;
+  /**
+   * Which staging of this version it tests (1, 2, ...): appended to the Job name, so that staging the
+   * same tag again creates a new Job instead of finding the completed one. @default - no suffix
+   */
+  readonly attempt?: number;
 }
 
 /**
@@ -51,7 +56,10 @@ export class SmokeTest extends Construct {
     for (const path of paths) {
       if (!path.startsWith('/')) throw new PropsError(`SmokeTest ${target.name}`, 'paths', path, 'must be absolute HTTP paths');
     }
-    this.name = jobName(target.name, this.imageTag);
+    if (props.attempt !== undefined && (!Number.isInteger(props.attempt) || props.attempt < 1)) {
+      throw new PropsError(`SmokeTest ${target.name}`, 'attempt', props.attempt, 'must be an integer >= 1');
+    }
+    this.name = jobName(target.name, this.imageTag, props.attempt);
     this.urls = paths.map((path) => `http://${service.name}:${target.servicePort}${path}`);
 
     const labels = {
@@ -89,8 +97,12 @@ export class SmokeTest extends Construct {
   }
 }
 
-/** `knowledge-service` + `v1.2.0` -> `knowledge-service-smoke-v1-2-0` (a DNS label of at most 63). */
-function jobName(component: string, tag: string): string {
-  const suffix = tag.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return `${component}-smoke-${suffix}`.slice(0, 63).replace(/-+$/, '');
+/**
+ * `knowledge-service` + `v1.2.0` (+ attempt 2) -> `knowledge-service-smoke-v1-2-0-2`: a DNS label of at
+ * most 63 characters, shortening the tag part when needed so the attempt always survives.
+ */
+function jobName(component: string, tag: string, attempt?: number): string {
+  const version = tag.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const tail = attempt === undefined ? '' : `-${attempt}`;
+  return `${`${component}-smoke-${version}`.slice(0, 63 - tail.length).replace(/-+$/, '')}${tail}`;
 }

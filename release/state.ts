@@ -12,7 +12,7 @@
  * The idle colour runs at full size in every phase but `stable`, so traffic is only ever switched
  * to a colour that is already running at full size.
  */
-import { checkImageTag } from '../constructs/validation';
+import { checkImageTag, checkInteger } from '../constructs/validation';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from '../constructs/release-strategy';
 
 /** Where a blue/green component is in its release. */
@@ -34,6 +34,11 @@ export interface ComponentRelease {
   readonly tags: { readonly [colour in Colour]: string };
   /** While staged: the idle colour's tag before `stage`, restored by `rollback`. */
   readonly previousTag?: string;
+  /**
+   * How many times a version has been staged (by `stage` or a rollback after finalize): part of the
+   * smoke-test Job's name, so staging the same tag again runs a new Job. @default 0
+   */
+  readonly attempt?: number;
 }
 
 /** Release state of an environment: blue/green component name -> state. */
@@ -102,27 +107,36 @@ export function transition(where: string, current: ComponentRelease, action: Act
       if (tag === current.tags[current.active]) {
         throw new ReleaseError(`${where}: cannot stage ${tag}: the active colour ${current.active} already runs it`);
       }
-      return { active: current.active, phase: Phase.STAGED, tags: { ...current.tags, [idle]: tag! }, previousTag: current.tags[idle] };
+      return {
+        active: current.active, phase: Phase.STAGED, tags: { ...current.tags, [idle]: tag! }, previousTag: current.tags[idle],
+        attempt: (current.attempt ?? 0) + 1,
+      };
     }
     case Action.PROMOTE:
       if (current.phase !== Phase.STAGED) throw refuse('nothing is staged (stage <tag> first)');
-      return { active: idle, phase: Phase.PROMOTED, tags: current.tags };
+      return { active: idle, phase: Phase.PROMOTED, tags: current.tags, attempt: current.attempt };
     case Action.FINALIZE:
       if (current.phase !== Phase.PROMOTED && current.phase !== Phase.ROLLED_BACK) {
         throw refuse(current.phase === Phase.STAGED ? 'the staged colour has not been promoted' : 'no release to finalize');
       }
-      return { active: current.active, phase: Phase.STABLE, tags: current.tags };
+      return { active: current.active, phase: Phase.STABLE, tags: current.tags, attempt: current.attempt };
     case Action.ROLLBACK:
       switch (current.phase) {
         case Phase.STAGED: // abort: the idle colour goes back to its previous version, on standby
-          return { active: current.active, phase: Phase.STABLE, tags: { ...current.tags, [idle]: current.previousTag ?? current.tags[idle] } };
+          return {
+            active: current.active, phase: Phase.STABLE, tags: { ...current.tags, [idle]: current.previousTag ?? current.tags[idle] },
+            attempt: current.attempt,
+          };
         case Phase.PROMOTED: // the previous colour still runs at full size: move traffic back now
-          return { active: idle, phase: Phase.ROLLED_BACK, tags: current.tags };
+          return { active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, attempt: current.attempt };
         case Phase.STABLE: // the previous colour is on standby: bring it to full size first
           if (current.tags[idle] === current.tags[current.active]) {
             throw refuse(`both colours run ${current.tags[idle]}, there is no previous version`);
           }
-          return { active: current.active, phase: Phase.STAGED, tags: current.tags, previousTag: current.tags[idle] };
+          return {
+            active: current.active, phase: Phase.STAGED, tags: current.tags, previousTag: current.tags[idle],
+            attempt: (current.attempt ?? 0) + 1,
+          };
         default:
           throw refuse('traffic is already back on the previous colour (finalize first)');
       }
@@ -188,8 +202,11 @@ export function validateReleaseState(raw: unknown, blueGreen: readonly string[],
     if (r.previousTag !== undefined) {
       at(component, 'previousTag', r.previousTag, r.phase === Phase.STAGED ? checkImageTag(r.previousTag) : 'is only kept while staged');
     }
+    if (r.attempt !== undefined) at(component, 'attempt', r.attempt, checkInteger(r.attempt, 0));
     for (const key of Object.keys(r)) {
-      if (!['active', 'phase', 'tags', 'previousTag'].includes(key)) at(component, key, r[key], 'is not a release state field (active, phase, tags, previousTag)');
+      if (!['active', 'phase', 'tags', 'previousTag', 'attempt'].includes(key)) {
+        at(component, key, r[key], 'is not a release state field (active, phase, tags, previousTag, attempt)');
+      }
     }
   }
   return problems;
@@ -201,7 +218,8 @@ export function formatReleaseState(state: ReleaseState): string {
   for (const name of Object.keys(state).sort()) {
     const r = state[name];
     sorted[name] = { active: r.active, phase: r.phase, tags: { blue: r.tags.blue, green: r.tags.green },
-      ...(r.previousTag !== undefined ? { previousTag: r.previousTag } : {}) };
+      ...(r.previousTag !== undefined ? { previousTag: r.previousTag } : {}),
+      ...(r.attempt !== undefined && r.attempt > 0 ? { attempt: r.attempt } : {}) };
   }
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }

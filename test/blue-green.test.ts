@@ -134,6 +134,18 @@ describe('SmokeTest', () => {
     expect(job.spec.template.metadata.labels).toMatchObject({ 'app': 'smoke-test', 'smoke-test/target': 'orders', 'smoke-test/version': 'v1.1.0' });
   });
 
+  test('names each staging attempt apart, keeping the attempt when a long tag is shortened to 63 characters', () => {
+    const chart = Testing.chart();
+    const sha = 'a'.repeat(40);
+    const orders = new Microservice(chart, 'Orders', {
+      ...BASE, release: ReleaseStrategy.blueGreen({ active: Colour.BLUE, tags: { blue: 'v1', green: sha }, idle: IdleSize.FULL }),
+    });
+    expect(new SmokeTest(chart, 'First', { target: orders, attempt: 1 }).name).toBe(`orders-smoke-${sha}-1`);
+    const long = new SmokeTest(chart, 'Twelfth', { target: orders, attempt: 12 }).name;
+    expect([long.length <= 63, long.endsWith('-12')]).toEqual([true, true]);
+    expect(() => new SmokeTest(chart, 'Zero', { target: orders, attempt: 0 })).toThrow('SmokeTest orders: attempt must be an integer >= 1, got 0');
+  });
+
   test('throws on a relative path', () => {
     const chart = Testing.chart();
     const orders = new Microservice(chart, 'Orders', { ...BASE, release: ReleaseStrategy.rolling({ imageTag: 'v1' }) });

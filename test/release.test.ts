@@ -54,8 +54,8 @@ describe('legal release transitions, as synthesized', () => {
       { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: 'v0.9.0 x1', smokeJobs: [] },
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
     ['stage: idle colour gets the new tag at full size, preview points at it, smoke test Job appears', staged,
-      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [`${K}-smoke-v1-1-0`] },
-      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-1-0`] }],
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [`${K}-smoke-v1-1-0-1`] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-1-0-1`] }],
     ['promote: traffic moves to the new colour, the old one keeps full size', promoted,
       { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [] },
       { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [] }],
@@ -73,13 +73,20 @@ describe('legal release transitions, as synthesized', () => {
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
     ['rollback after finalize: the previous colour is first brought to full size behind the preview, traffic stays',
       transition('t', transition('t', promoted, Action.FINALIZE), Action.ROLLBACK),
-      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [`${K}-smoke-v1-0-0`] },
-      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-0-0`] }],
+      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [`${K}-smoke-v1-0-0-2`] },
+      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-0-0-2`] }],
   ])('%s', (_name, state, autoscaled, fixed) => {
     const objs = productionWith(state);
     expect(view(objs, K)).toEqual(autoscaled);
     expect(view(objs, C)).toEqual(fixed);
     assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { [K]: state, [C]: state } })[0]);
+  });
+
+  test('staging the same tag again after an abort runs a new smoke-test Job, not the completed one', () => {
+    const first = productionWith(staged);
+    const again = productionWith(transition('t', transition('t', staged, Action.ROLLBACK), Action.STAGE, V2));
+    expect(view(first, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-1`]);
+    expect(view(again, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-2`]);
   });
 
   test('traffic is never switched to a colour below full size, in any reachable phase', () => {
@@ -160,7 +167,7 @@ describe('release state files are validated with the rest of the configuration',
       `${K} production.release.json phase must be one of stable, staged, promoted, rolled-back`,
       `${K} production.release.json tags.blue must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
       `${K} production.release.json tags.purple is not a colour (blue, green)`,
-      `${K} production.release.json extra is not a release state field (active, phase, tags, previousTag)`,
+      `${K} production.release.json extra is not a release state field (active, phase, tags, previousTag, attempt)`,
       'billing-service production.release.json release state must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service)',
     ]);
   });
@@ -200,14 +207,14 @@ describe('the release command', () => {
       `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1})`,
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
-      `  production: Job ${K}-smoke-v1-1-0 added`,
+      `  production: Job ${K}-smoke-v1-1-0-1 added`,
       // the smoke-test pods may now reach the staged component
       `  production/${K}: NetworkPolicy changed`,
       '  production: NetworkPolicy smoke-test added',
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
     ]);
-    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1 });
-    expect(fs.existsSync(path.join(root, 'dist', 'production', `64-job-${K}-smoke-v1-1-0.yaml`))).toBe(true);
+    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1 });
+    expect(fs.existsSync(path.join(root, 'dist', 'production', `64-job-${K}-smoke-v1-1-0-1.yaml`))).toBe(true);
   });
 
   test('promote prints the traffic switch', () => {
@@ -224,7 +231,7 @@ describe('the release command', () => {
     expect(run('production', C, 'stage', V2)).toBe(0);
     const state = JSON.parse(stateFile());
     expect(Object.keys(state)).toEqual(CATALOGUE.map((c) => c.name).sort());
-    expect(state[C]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1 });
+    expect(state[C]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1 });
     expect(state[K]).toEqual(initialRelease(V1));
   });
 
