@@ -25,10 +25,8 @@ interface AjvError {
 
 /** What a validator did with one object of the manifest. */
 interface NodeTrace {
-  /** Property names it looked up. */
+  /** Property names it looked up (a map validator looks up every key it iterates). */
   readonly accessed: Set<string>;
-  /** Whether it iterated the keys (a map, or `additionalProperties`). */
-  enumerated: boolean;
 }
 
 /** Runs `validate` over a tracing proxy of `data`; returns ajv's errors and a trace per object node. */
@@ -39,7 +37,7 @@ export function traceValidation(validate: ModelValidate, data: JsonObject): { er
     if (typeof value !== 'object' || value === null) return value;
     let proxy = proxies.get(value);
     if (proxy === undefined) {
-      const trace: NodeTrace = { accessed: new Set(), enumerated: false };
+      const trace: NodeTrace = { accessed: new Set() };
       traces.set(value, trace);
       proxy = new Proxy(value, {
         get(target, property, receiver) {
@@ -49,10 +47,6 @@ export function traceValidation(validate: ModelValidate, data: JsonObject): { er
         has(target, property) {
           if (typeof property === 'string') trace.accessed.add(property);
           return Reflect.has(target, property);
-        },
-        ownKeys(target) {
-          trace.enumerated = true;
-          return Reflect.ownKeys(target);
         },
       });
       proxies.set(value, proxy);
