@@ -1,20 +1,119 @@
 /**
- * Proves the construct library works outside this repository: `npm pack`, install the tarball into a
- * fresh project offline (from the npm cache that `npm ci` filled), compile a chart for a made-up
- * platform with strict TypeScript, synthesize it and check the output.
+ * Proves the construct library works outside this repository: `npm pack` it as it would be
+ * published, install the tarball into a fresh project, compile a chart for a made-up platform with
+ * strict TypeScript, synthesize it and check the output.
+ *
+ * Why the install is built this way. Installing a package whose dependencies are semver ranges makes
+ * npm read each package's registry metadata (its "packument") to choose a version. `npm ci` installs
+ * from the lock file and stores only tarballs in the npm cache, never packuments, so an
+ * `npm install --offline` that leant on the cache failed on every machine with an empty cache (with
+ * a misleading `ERESOLVE … Found: cdk8s@undefined`), and installing online would make the test
+ * depend on the registry. Instead the tree `npm ci` installed stands in for the registry:
+ *
+ * 1. the closure of the library's `dependencies` and `peerDependencies` is read from
+ *    package-lock.json (bundled packages travel inside their parent's tarball and are skipped);
+ * 2. those installed folders are re-packed, in one `npm pack` (bundled dependencies included),
+ *    beside the library's own tarball;
+ * 3. the consumer's package.json names the library, its peers and every transitive package by
+ *    `file:` tarball, so npm finds a node that satisfies every dependency edge without a packument;
+ * 4. every npm command runs offline, against an unreachable registry, with an empty npm cache and an
+ *    empty user config of its own: no cache content, network or local npm setting can help or hurt.
+ *
+ * The library is packed in parallel with its dependencies (its `prepack` compiles it), and the
+ * chart compiles while `npm ls` checks the installed tree. The test does not load the app (main.ts,
+ * environments/): it is about the library alone.
  */
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from '../main';
-import { find, Obj, ofKind } from './helpers';
+import type { Obj } from './helpers';
 
 jest.setTimeout(180_000);
 
-const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
-const installed = (pkg: string): string => lock.packages[`node_modules/${pkg}`].version;
+const ROOT = path.resolve(__dirname, '..');
+const LIBRARY = '@soundcore/kcp-constructs';
+
+interface LockEntry {
+  readonly version: string;
+  readonly inBundle?: boolean;
+  readonly dependencies?: { [name: string]: string };
+  readonly optionalDependencies?: { [name: string]: string };
+  readonly peerDependencies?: { [name: string]: string };
+  readonly peerDependenciesMeta?: { [name: string]: { optional?: boolean } };
+}
+interface Lock { readonly packages: { [location: string]: LockEntry } }
+interface Manifest {
+  readonly name: string;
+  readonly version: string;
+  readonly dependencies?: { [name: string]: string };
+  readonly peerDependencies?: { [name: string]: string };
+}
+/** What `npm ls --json` prints for a node (the fields read here). */
+interface LsNode {
+  readonly version?: string;
+  readonly missing?: boolean;
+  readonly invalid?: string;
+  readonly problems?: string[];
+  readonly dependencies?: { [name: string]: LsNode };
+}
+
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+const nameAt = (location: string): string => location.slice(location.lastIndexOf('node_modules/') + 'node_modules/'.length);
+
+/** Where Node (and npm) would find `name` required from the package at `from` ('' is the root). */
+function resolveIn(lock: Lock, from: string, name: string): string | undefined {
+  for (let base = from; ; base = base.includes('/node_modules/') ? base.slice(0, base.lastIndexOf('/node_modules/')) : '') {
+    const location = `${base ? `${base}/` : ''}node_modules/${name}`;
+    if (lock.packages[location]) return location;
+    if (!base) return undefined;
+  }
+}
+
+/**
+ * The installed packages (lock locations) the library needs in a consumer: its dependencies and
+ * peers, and theirs, transitively. Packages bundled inside another's tarball are not separate.
+ */
+function dependencyClosure(lock: Lock, manifest: Manifest): string[] {
+  const seen = new Set<string>();
+  const queue: { from: string; name: string; optional: boolean }[] = [
+    ...Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).map((name) => ({ from: '', name, optional: false })),
+  ];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const location = resolveIn(lock, next.from, next.name);
+    if (!location) {
+      if (next.optional) continue;
+      throw new Error(`package-lock.json has no ${next.name} reachable from ${next.from || 'the root'}: run npm install and commit the lock file`);
+    }
+    if (seen.has(location) || lock.packages[location].inBundle) continue;
+    seen.add(location);
+    const entry = lock.packages[location];
+    const optionalPeer = (name: string) => entry.peerDependenciesMeta?.[name]?.optional === true;
+    queue.push(
+      ...Object.keys(entry.dependencies ?? {}).map((name) => ({ from: location, name, optional: false })),
+      ...Object.keys(entry.optionalDependencies ?? {}).map((name) => ({ from: location, name, optional: true })),
+      ...Object.keys(entry.peerDependencies ?? {}).map((name) => ({ from: location, name, optional: optionalPeer(name) })),
+    );
+  }
+  const locations = [...seen].sort();
+  const byName = new Map<string, string[]>();
+  for (const location of locations) byName.set(nameAt(location), [...(byName.get(nameAt(location)) ?? []), location]);
+  const duplicates = [...byName].filter(([, at]) => at.length > 1);
+  if (duplicates.length > 0) {
+    throw new Error(`the library's dependency closure holds two versions of ${duplicates.map(([name, at]) => `${name} (${at.join(', ')})`).join('; ')}: `
+      + 'a consumer package.json can name only one tarball per package, so this test cannot stand in for the registry');
+  }
+  return locations;
+}
+
+/** Local copies of helpers.ts's lookups: helpers.ts loads the app, which this test leaves alone. */
+function find(objects: readonly Obj[], kind: string, name: string): Obj {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length} (${kind}s: ${ofKind(objects, kind).map((o) => o.metadata.name).join(', ')})`);
+  return found[0];
+}
+const ofKind = (objects: readonly Obj[], kind: string): Obj[] => objects.filter((o) => o.kind === kind);
 
 const CHART = `
 import { App, Chart } from 'cdk8s';
@@ -59,50 +158,112 @@ process.stdout.write(app.synthYaml());
 
 describe('the packed construct library', () => {
   let work: string;
+  let project: string;
   let files: string[];
   let objects: Obj[];
   let names: { storefront: string; payments: string };
+  let declared: Manifest;
+  let tree: LsNode;
+  let bundled: string[];
+  let ready = false;
 
-  beforeAll(() => {
+  /**
+   * Runs one setup step. A failure names the step, the command, where it ran and its output, and
+   * says what usually causes it.
+   */
+  const run = (step: string, cmd: string, args: string[], cwd: string, hint: (output: string) => string = () => '', okCodes = [0]) =>
+    new Promise<string>((resolve, reject) => {
+      // A fresh, empty npm cache and user config per command; offline, with a registry that cannot answer.
+      const isolated = fs.mkdtempSync(path.join(work, 'npm-'));
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)));
+      Object.assign(env, {
+        npm_config_cache: path.join(isolated, 'cache'), npm_config_userconfig: path.join(isolated, 'npmrc'),
+        npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/', npm_config_audit: 'false',
+        npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_loglevel: 'error',
+      });
+      execFile(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (okCodes.includes(code)) return resolve(stdout);
+        const output = `${stdout}${stderr}`;
+        const why = hint(output);
+        reject(new Error(`consumer setup failed at step "${step}": \`${cmd} ${args.join(' ')}\` in ${cwd} exited ${code}`
+          + `${why ? `\n${why}` : ''}\n${output}(${work} is kept for inspection)`));
+      });
+    });
+
+  beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-consumer-'));
-    const run = (cmd: string, args: string[], cwd: string): string => {
-      try {
-        return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (e) {
-        const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-        throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
+    const lock = readJson<Lock>(path.join(ROOT, 'package-lock.json'));
+    const manifest = readJson<Manifest>(path.join(ROOT, 'package.json'));
+    // GIVEN the packages the library needs, as npm ci installed them
+    const closure = dependencyClosure(lock, manifest);
+    for (const location of closure) {
+      const at = path.join(ROOT, location, 'package.json');
+      const version = fs.existsSync(at) ? readJson<Manifest>(at).version : 'missing';
+      if (version !== lock.packages[location].version) {
+        throw new Error(`consumer setup failed: ${location} is ${version} but package-lock.json says ${lock.packages[location].version}; run npm ci`);
       }
-    };
-    // GIVEN a tarball built the way it would be published
-    run('npm', ['pack', '--silent', '--pack-destination', work], ROOT);
-    const tarball = fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!;
-    files = run('tar', ['-tzf', path.join(work, tarball)], work).trim().split('\n').sort();
-    // AND a fresh project that installs it with its peers, offline
-    const project = path.join(work, 'acme-shop');
+    }
+    bundled = Object.keys(lock.packages).filter((l) => lock.packages[l].inBundle && closure.some((c) => l.startsWith(`${c}/node_modules/`)));
+    // AND a tarball of the library built the way it would be published, and one of each of those packages
+    const [libraryDir, registryDir] = ['library', 'registry'].map((d) => path.join(work, d));
+    for (const dir of [libraryDir, registryDir]) fs.mkdirSync(dir);
+    const [, packed] = await Promise.all([
+      run('pack the library (npm pack runs its prepack build)', 'npm', ['pack', '--silent', '--pack-destination', libraryDir], ROOT,
+        () => 'the library did not build or pack: run `npm run build` for the compiler errors'),
+      run(`pack its ${closure.length} installed dependencies and peers`, 'npm',
+        ['pack', '--ignore-scripts', '--json', '--pack-destination', registryDir, ...closure.map((l) => path.join(ROOT, l))], ROOT),
+    ]);
+    const tarball = fs.readdirSync(libraryDir).find((f) => f.endsWith('.tgz'))!;
+    files = (await run('list the library tarball', 'tar', ['-tzf', path.join(libraryDir, tarball)], work)).trim().split('\n').sort();
+    const offered = (JSON.parse(packed) as { name: string; version: string; filename: string }[])
+      .map(({ name, version, filename }) => ({ name, version, spec: `file:../registry/${filename}` }));
+    const unpacked = closure.filter((l) => !offered.some((o) => `node_modules/${o.name}` === l));
+    if (unpacked.length > 0 || offered.length !== closure.length) {
+      throw new Error(`consumer setup failed: npm pack produced ${offered.length} tarballs for ${closure.length} packages; not packed: ${unpacked.join(', ')}`);
+    }
+    // AND a fresh project that depends on the library and names every package it needs by tarball
+    project = path.join(work, 'acme-shop');
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({
       name: 'acme-shop', version: '1.0.0', private: true,
-      dependencies: {
-        '@soundcore/kcp-constructs': `file:../${tarball}`,
-        'cdk8s': installed('cdk8s'), 'cdk8s-plus-28': installed('cdk8s-plus-28'), 'constructs': installed('constructs'),
-      },
-    }));
-    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], project);
-    // WHEN a strict TypeScript chart using the public API is compiled and run
+      dependencies: { [LIBRARY]: `file:../library/${tarball}`, ...Object.fromEntries(offered.map((o) => [o.name, o.spec])) },
+    }, null, 2));
+    await run('install the library tarball into a fresh project (offline, empty cache)', 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project,
+      (output) => {
+        const versions = `tarballs offered: ${offered.map((o) => `${o.name}@${o.version}`).join(', ')}`;
+        if (/ENOTCACHED|only-if-cached|ECONNREFUSED|request to http/.test(output)) {
+          return `npm needed a package or version that was not offered as a local tarball (named below): the closure that dependencyClosure() reads from package-lock.json missed it, or a declared range excludes the installed version.\n${versions}`;
+        }
+        if (/ERESOLVE/.test(output)) {
+          return `a declared range (often a peer range of ${LIBRARY} or of a peer) is not satisfied by the tarball offered for that package (named below).\n${versions}`;
+        }
+        return versions;
+      });
+    // WHEN a strict TypeScript chart using the public API is compiled and run (while npm checks the tree)
     fs.writeFileSync(path.join(project, 'chart.ts'), CHART);
     fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, target: 'es2022', module: 'commonjs', moduleResolution: 'node', skipLibCheck: true, types: [] },
       files: ['chart.ts'],
     }));
-    run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], project);
-    const output = run(process.execPath, ['chart.js'], project);
+    const [, ls] = await Promise.all([
+      run('compile the consumer chart with strict TypeScript', process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], project,
+        () => `the library's published declarations (lib/*.d.ts in the tarball) do not type-check in a strict consumer`),
+      // exits 1 when the tree has problems; the test below reports them
+      run('list the installed tree', 'npm', ['ls', '--all', '--json'], project, () => '', [0, 1]),
+    ]);
+    tree = JSON.parse(ls) as LsNode;
+    declared = readJson<Manifest>(path.join(project, 'node_modules', LIBRARY, 'package.json'));
+    const output = await run('run the consumer chart', process.execPath, ['chart.js'], project);
     const cut = output.indexOf('\n---\n');
     const [header, manifests] = [output.slice(0, cut), output.slice(cut + 5)];
     names = JSON.parse(header);
     objects = YAML.parseAllDocuments(manifests).map((d) => d.toJS()).filter(Boolean);
+    ready = true;
   });
 
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  // A failed setup keeps its folder: npm's logs named in the error live there.
+  afterAll(() => { if (ready) fs.rmSync(work, { recursive: true, force: true }); });
 
   test('ships only the compiled library, its declarations, the README and package.json', () => {
     expect(files.every((f) => /^package\/(lib\/[\w-]+\.(js|d\.ts)|README\.md|package\.json)$/.test(f))).toBe(true);
@@ -111,10 +272,29 @@ describe('the packed construct library', () => {
     expect(files.some((f) => f.includes('dist/') || f.includes('environments/') || f.includes('test/'))).toBe(false);
   });
 
-  test('installs with a single copy of constructs, shared with the consumer', () => {
-    const copies = execFileSync('find', [path.join(work, 'acme-shop', 'node_modules'), '-type', 'd', '-name', 'constructs', '-path', '*node_modules/constructs'], { encoding: 'utf8' })
+  test('installs its dependencies and peers at versions inside the ranges it declares, with no problem anywhere in the tree', () => {
+    const edges = { ...declared.dependencies, ...declared.peerDependencies };
+    expect(Object.keys(edges).length).toBeGreaterThanOrEqual(5);
+    const library = tree.dependencies?.[LIBRARY];
+    for (const [name, range] of Object.entries(edges)) {
+      const node = library?.dependencies?.[name];
+      // npm ls judges each edge as npm install does: `invalid` names the range the version is outside of
+      expect({ name, range, installed: node?.version, missing: node?.missing, invalid: node?.invalid })
+        .toEqual({ name, range, installed: expect.any(String), missing: undefined, invalid: undefined });
+    }
+    expect(tree.problems ?? []).toEqual([]);
+  });
+
+  test('keeps the packages bundled inside its dependencies\' tarballs', () => {
+    expect(bundled.length).toBeGreaterThan(0);
+    const lost = bundled.filter((location) => !fs.existsSync(path.join(project, location, 'package.json')));
+    expect(lost).toEqual([]);
+  });
+
+  test('installs with a single copy of constructs, shared with the consumer', async () => {
+    const copies = (await run('find copies of constructs', 'find', [path.join(project, 'node_modules'), '-type', 'd', '-name', 'constructs', '-path', '*node_modules/constructs'], project))
       .trim().split('\n').filter(Boolean);
-    expect(copies).toEqual([path.join(work, 'acme-shop', 'node_modules', 'constructs')]);
+    expect(copies).toEqual([path.join(project, 'node_modules', 'constructs')]);
   });
 
   test('synthesizes the consumer\'s dependency edge as egress on the caller and ingress on the callee', () => {
