@@ -76,4 +76,9 @@ describe('the users\' GitLab pipeline', () => {
     expect(jobs.install.cache.policy).toBe('pull-push');
     expect(variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
   });
+
+  test('turns the cdk8s CLI\'s upgrade check off in every job (test/ci.test.ts proves the CLI obeys it)', () => {
+    expect(variables.CDK8S_CHECK_UPGRADE).toBe('false');
+    for (const [name, job] of Object.entries(jobs)) expect([name, job.variables?.CDK8S_CHECK_UPGRADE]).toEqual([name, undefined]);
+  });
 });

@@ -1,0 +1,66 @@
+/**
+ * This project's own CI entry point, `.ci/run`: it installs and tests with an npm cache of its own,
+ * so a green run means a green fresh machine, and keeps the cdk8s CLI's upgrade check quiet.
+ */
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '..');
+const script = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8');
+/** The script's commands, comments dropped. */
+const commands = script.split('\n').map((l) => l.replace(/^\s*#.*$/, '').trim()).filter(Boolean);
+const at = (pattern: RegExp): number => commands.findIndex((c) => pattern.test(c));
+
+describe('.ci/run', () => {
+  test('installs and tests with a fresh, empty npm cache of its own, removed on exit', () => {
+    const created = at(/^npm_config_cache="\$\(mktemp -d\)"$/);
+    const exported = at(/^export npm_config_cache$/);
+    const removed = at(/^trap 'rm -rf "\$npm_config_cache"' EXIT$/);
+    const install = at(/^npm ci\b/);
+    const test = at(/^npm test$/);
+    expect({ created, exported, removed }).toEqual({ created: expect.any(Number), exported: expect.any(Number), removed: expect.any(Number) });
+    expect([created, exported, removed].every((i) => i >= 0 && i < install)).toBe(true);
+    expect(install).toBeLessThan(test);
+    // nothing hands npm another cache or lets it lean on one
+    expect(commands.filter((c) => /--cache\b|--prefer-offline|--offline/.test(c))).toEqual([]);
+  });
+
+  test('keeps its promtool install', () => {
+    expect(script).toContain('apt-get install -y --no-install-recommends prometheus');
+  });
+
+  test('turns the cdk8s CLI\'s upgrade check off before anything runs', () => {
+    expect(at(/^export CDK8S_CHECK_UPGRADE=false$/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^export CDK8S_CHECK_UPGRADE=false$/)).toBeLessThan(at(/^npm ci\b/));
+  });
+});
+
+describe('the installed cdk8s CLI', () => {
+  /**
+   * Runs the CLI (no command: it checks for an upgrade, then prints its usage) with a home folder
+   * whose version cache says 0.0.0 was just looked up, so the check reports an "upgrade" without
+   * the network.
+   */
+  const runCli = (env: { [k: string]: string }) => new Promise<string>((resolve, reject) => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-cdk8s-home-'));
+    fs.writeFileSync(path.join(home, '.cdk8s-cli.version'), '0.0.0');
+    const cli = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CDK8S_')));
+    execFile(process.execPath, [cli], { cwd: home, env: { ...clean, HOME: home, ...env }, encoding: 'utf8' }, (error, stdout, stderr) => {
+      fs.rmSync(home, { recursive: true, force: true });
+      if (error) reject(new Error(`cdk8s failed: ${error.message}\n${stdout}${stderr}`));
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+
+  test('skips its upgrade check under CDK8S_CHECK_UPGRADE=false, the setting CI uses', async () => {
+    const [checked, quiet] = await Promise.all([runCli({}), runCli({ CDK8S_CHECK_UPGRADE: 'false' })]);
+    // the check runs when not told otherwise (so the second run proves something) ...
+    expect(checked).toContain('A new version 0.0.0 of cdk8s-cli is available');
+    // ... and the variable turns it off
+    expect(quiet).not.toContain('A new version');
+    expect(quiet).toContain('cdk8s synth');
+  }, 30_000);
+});
