@@ -28,6 +28,10 @@ export {
   PropsError, assertValid, checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue,
   checkPodLabels, checkPort, checkPromDuration, checkQuantity, parseQuantity,
 } from './validation';
+export {
+  Quantity, checkQuantityNotAbove, checkResourceQuantity, compareQuantities, formatQuantity, renderResourceQuantity,
+} from './quantity';
+export type { QuantityFormat, QuantityParse, ResourceKind } from './quantity';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';
 export { SMOKE_TEST_APP, SmokeTest } from './smoke-test';

@@ -5,8 +5,9 @@ import { LabelSet, recommendedLabels, selectorLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
+import { checkQuantity, checkQuantityNotAbove, renderResourceQuantity } from './quantity';
 import {
-  assertValid, checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, checkQuantity, parseQuantity, PropsError,
+  assertValid, checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, PropsError,
 } from './validation';
 
 /** The pod label carrying the colour of a blue/green pair. */
@@ -27,7 +28,12 @@ export interface AutoscalingOptions {
   readonly targetCpuUtilization?: number;
 }
 
-/** CPU and memory as Kubernetes quantities, e.g. `{ cpu: '250m', memory: '256Mi' }`. */
+/**
+ * CPU and memory as Kubernetes quantity strings in any form the API server accepts, e.g.
+ * `{ cpu: '250m', memory: '256Mi' }`, `{ cpu: '0.5', memory: '1G' }`. Each must be greater than 0,
+ * CPU in whole millicores and memory in whole bytes; they are rendered exactly (see
+ * {@link renderResourceQuantity}).
+ */
 export interface ResourceQuantities {
   readonly cpu: string;
   readonly memory: string;
@@ -87,8 +93,11 @@ export interface MicroserviceProps {
   readonly labels?: LabelSet;
   /** Paths the process writes to; each gets its own emptyDir (the root filesystem is read-only). @default ['/tmp'] */
   readonly writablePaths?: readonly string[];
-  /** Size limit of each writable emptyDir. @default Size.mebibytes(256) */
-  readonly writableSizeLimit?: Size;
+  /**
+   * Size limit of each writable emptyDir: a `Size` or a memory quantity string (`'512Mi'`, `'1G'`),
+   * greater than 0 and in whole bytes, rendered exactly. @default Size.mebibytes(256)
+   */
+  readonly writableSizeLimit?: Size | string;
   /** Numeric non-root UID/GID the pod runs as. @default 10001 */
   readonly runAsUser?: number;
   /** Extra surge pods during a rolling update (maxUnavailable is always 0). @default '25%' */
@@ -190,6 +199,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
       throw new PropsError(where, 'release', props.release, 'must be ReleaseStrategy.rolling(...) or ReleaseStrategy.blueGreen(...)');
     }
     validateResources(where, props.resources);
+    const sizeLimit = writableSizeLimitText(props.writableSizeLimit);
+    assertValid(where, 'writableSizeLimit', sizeLimit, checkQuantity(sizeLimit, 'memory'));
 
     this.props = props;
     this.name = props.name;
@@ -376,16 +387,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
       ports: [{ number: this.containerPort, name: 'http' }],
       // Tags are pinned, so a node's cached image is the right one.
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      resources: {
-        cpu: {
-          request: kplus.Cpu.millis(millicores(p.resources.requests.cpu)),
-          limit: kplus.Cpu.millis(millicores(p.resources.limits.cpu)),
-        },
-        memory: {
-          request: memorySize(p.resources.requests.memory),
-          limit: memorySize(p.resources.limits.memory),
-        },
-      },
+      // written exactly by hardenPodTemplate: cdk8s-plus only writes whole mebibytes
+      resources: {},
       liveness: probe(p.liveness),
       readiness: probe(p.readiness),
       securityContext: restrictedContainerSecurity({ user: p.runAsUser, group: p.runAsUser }),
@@ -393,12 +396,14 @@ export class Microservice extends Construct implements INetworkEndpoint {
     for (const [name, value] of Object.entries(p.env ?? {})) {
       container.env.addVariable(name, value);
     }
+    const sizeLimit = renderResourceQuantity(writableSizeLimitText(p.writableSizeLimit), 'memory');
+    const sizeLimits: { [volumeName: string]: string } = {};
     for (const path of p.writablePaths ?? ['/tmp']) {
       const volumeName = volumeNameFor(path);
-      const volume = kplus.Volume.fromEmptyDir(deployment, volumeName, volumeName, {
-        sizeLimit: p.writableSizeLimit ?? Size.mebibytes(256),
-      });
+      // its sizeLimit is written exactly by hardenPodTemplate
+      const volume = kplus.Volume.fromEmptyDir(deployment, volumeName, volumeName);
       container.mount(path, volume);
+      sizeLimits[volumeName] = sizeLimit;
     }
     if (variant.maxReplicas !== undefined) {
       this.autoscalers.push(new kplus.HorizontalPodAutoscaler(scope, 'Autoscaler', {
@@ -410,7 +415,14 @@ export class Microservice extends Construct implements INetworkEndpoint {
       }));
     }
     const podSelector = { ...this.selector, ...variant.variantLabels };
-    hardenPodTemplate(deployment, variant.peakReplicas > 1 ? { spreadSelector: podSelector } : {});
+    const render = (q: ResourceQuantities): ResourceQuantities => ({
+      cpu: renderResourceQuantity(q.cpu, 'cpu'), memory: renderResourceQuantity(q.memory, 'memory'),
+    });
+    hardenPodTemplate(deployment, {
+      spreadSelector: variant.peakReplicas > 1 ? podSelector : undefined,
+      resources: { requests: render(p.resources.requests), limits: render(p.resources.limits) },
+      emptyDirSizeLimits: sizeLimits,
+    });
     if (variant.peakReplicas > 1) {
       this.disruptionBudgets.push(new kplus.k8s.KubePodDisruptionBudget(scope, 'DisruptionBudget', {
         metadata: { name: variant.name, labels: this.objectLabels(variant.variantLabels) },
@@ -435,21 +447,14 @@ function validateResources(where: string, r: ContainerResources | undefined): vo
   for (const kind of ['cpu', 'memory'] as const) {
     assertValid(where, `resources.requests.${kind}`, r.requests[kind], checkQuantity(r.requests[kind], kind));
     assertValid(where, `resources.limits.${kind}`, r.limits[kind], checkQuantity(r.limits[kind], kind));
-    if ((parseQuantity(r.requests[kind]) ?? 0) > (parseQuantity(r.limits[kind]) ?? 0)) {
-      throw new PropsError(where, `resources.requests.${kind}`, r.requests[kind],
-        `must not exceed resources.limits.${kind} (${r.limits[kind]})`);
-    }
+    assertValid(where, `resources.requests.${kind}`, r.requests[kind],
+      checkQuantityNotAbove(r.requests[kind], r.limits[kind], `resources.limits.${kind}`));
   }
 }
 
-function millicores(q: string): number {
-  return Math.round((parseQuantity(q) ?? 0) * 1000);
-}
-
-function memorySize(q: string): Size {
-  const bytes = parseQuantity(q) ?? 0;
-  const mib = bytes / 2 ** 20;
-  return Number.isInteger(mib) ? Size.mebibytes(mib) : Size.kibibytes(Math.ceil(bytes / 1024));
+/** The emptyDir size limit as a quantity string: a `Size` as its exact quantity (`256Mi`), or the string given. */
+function writableSizeLimitText(limit: Size | string | undefined): string {
+  return limit instanceof Size ? limit.asString() : limit ?? Size.mebibytes(256).asString();
 }
 
 /** `/app/.next/cache` -> `app-next-cache`: a DNS label naming the emptyDir of a writable path. */

@@ -8,11 +8,9 @@ import { isIP } from 'net';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const SUFFIX: { readonly [suffix: string]: number } = {
-  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
-};
+
+// Quantities have their own module; these are re-exported for the config checks that import them from here.
+export { checkQuantity, parseQuantity } from './quantity';
 
 /** `must be a DNS-1123 label ...` unless `value` is a valid label (Service, Deployment, namespace names). */
 export function checkDnsLabel(value: unknown): string | undefined {
@@ -47,28 +45,6 @@ export function checkInteger(value: unknown, min: number, max = Number.MAX_SAFE_
 /** Rule broken by `value` as a TCP port number. */
 export function checkPort(value: unknown): string | undefined {
   return checkInteger(value, 1, 65535);
-}
-
-/**
- * Parses a Kubernetes quantity (`250m`, `1.5`, `512Mi`, `1e3`) into its numeric value in base units
- * (cores or bytes). Returns `undefined` for anything the API server would reject.
- */
-export function parseQuantity(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = QUANTITY.exec(value);
-  if (!match) return undefined;
-  const [, number, suffix = ''] = match;
-  const multiplier = SUFFIX[suffix] ?? 10 ** Number(suffix.slice(1));
-  return Number(number) * multiplier;
-}
-
-/** Rule broken by `value` as a non-negative CPU or memory quantity. */
-export function checkQuantity(value: unknown, what: 'cpu' | 'memory'): string | undefined {
-  const parsed = parseQuantity(value);
-  if (parsed !== undefined && parsed >= 0) return undefined;
-  return what === 'cpu'
-    ? 'must be a CPU quantity such as "250m" or "1"'
-    : 'must be a memory quantity such as "256Mi" or "1Gi"';
 }
 
 // The duration syntax of the prometheus-operator CRDs (`for`, `interval`), without the bare `0`.
