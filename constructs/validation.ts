@@ -7,7 +7,9 @@
 import { isIP } from 'net';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// A Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) that is also a label value, since the tag becomes the
+// `app.kubernetes.io/version` label: at most 63 characters, alphanumeric at both ends.
+const IMAGE_TAG = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 // Quantities have their own module; these are re-exported for the config checks that import them from here.
 export { checkQuantity, parseQuantity } from './quantity';
@@ -27,13 +29,17 @@ export function checkDnsSubdomain(value: unknown): string | undefined {
   return 'must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters)';
 }
 
-/** Rule broken by `value` as an image tag; `latest` and empty tags are never accepted. */
+/**
+ * Rule broken by `value` as an image tag; `latest` and empty tags are never accepted. The tag also
+ * becomes the `app.kubernetes.io/version` label, so it must be a valid label value too.
+ */
 export function checkImageTag(value: unknown): string | undefined {
   if (typeof value === 'string' && value.toLowerCase() === 'latest') {
     return 'must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"';
   }
   if (typeof value === 'string' && IMAGE_TAG.test(value)) return undefined;
-  return 'must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA)';
+  return 'must be a pinned image tag that is also a label value (at most 63 letters, digits, "_", "." or "-", '
+    + 'starting and ending with a letter or digit; a version like v1.4.2 or a commit SHA)';
 }
 
 /** Rule broken by `value` as an integer within `[min, max]`. */
