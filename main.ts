@@ -10,13 +10,13 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, ReleaseStrategy,
+  CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, PropsError, ReleaseStrategy,
   SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard, SMOKE_TEST_APP, SmokeTest, TlsIngress, TrafficPeer,
   WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
-  IMAGE_REGISTRY, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, resolveEnvironments, SecretMode, Tier,
+  CATALOGUE, checkEnvironments, ComponentSpec, ConfigError, ConfigProblem, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
+  IMAGE_REGISTRY, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
   usedDatastores,
 } from './environments';
 import { readReleaseStates } from './release/files';
@@ -76,6 +76,7 @@ export class KcpEnvironmentChart extends Chart {
     });
 
     const workloads = new Map<string, Microservice>();
+    const failures: ComponentFailure[] = [];
     const smokeTargets: Microservice[] = [];
     for (const spec of props.catalogue) {
       const settings = env.components[spec.name];
@@ -93,12 +94,14 @@ export class KcpEnvironmentChart extends Chart {
         envVars[datastore.envVar] = credentials!.envValue(datastore.secretKey);
       }
       const blueGreen = settings.strategy === ReleaseMode.BLUE_GREEN;
-      const workload = new Microservice(this, spec.name, {
+      let workload: Microservice;
+      try {
+        workload = new Microservice(this, spec.name, {
         name: spec.name,
         image: `${IMAGE_REGISTRY}/${spec.name}`,
         release: blueGreen
           ? strategyFor(env.releases[spec.name], settings.standbyReplicas)
-          : ReleaseStrategy.rolling({ imageTag: settings.imageTag }),
+          : ReleaseStrategy.rolling({ imageTag: settings.imageTag! }), // (required for rolling components: resolve checked it)
         autoscaling: settings.autoscaling,
         containerPort: spec.containerPort,
         servicePort: spec.servicePort,
@@ -114,6 +117,11 @@ export class KcpEnvironmentChart extends Chart {
         writablePaths: spec.writablePaths,
         network,
       });
+      } catch (e) {
+        // Every component is tried, so that one report names every component's problem.
+        failures.push({ component: spec.name, error: e });
+        continue;
+      }
       workloads.set(spec.name, workload);
       // A staged version is smoke-tested through its preview Service before `promote`.
       if (blueGreen && env.releases[spec.name].phase === Phase.STAGED) {
@@ -123,6 +131,7 @@ export class KcpEnvironmentChart extends Chart {
         smokeTargets.push(workload);
       }
     }
+    if (failures.length > 0) throw new ComponentsFailedError(failures);
     this.workloads = workloads;
 
     // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
@@ -134,6 +143,7 @@ export class KcpEnvironmentChart extends Chart {
       selectLabels: { 'app.kubernetes.io/part-of': PROJECT },
       namespaces: [env.namespace],
       interval: monitoring.scrapeInterval,
+      metricsPort: monitoring.metricsPort,
     });
     for (const spec of props.catalogue.filter((c) => c.exposesMetrics === true)) monitor.scrape(workloads.get(spec.name)!);
     new HttpServiceAlerts(this, 'Alerts', {
@@ -143,6 +153,7 @@ export class KcpEnvironmentChart extends Chart {
       tuning: monitoring.alerts,
       runbookUrlPattern: monitoring.runbookUrlPattern,
       evaluationInterval: monitoring.evaluationInterval,
+      window: monitoring.rateWindow,
     });
     new GrafanaDashboard(this, 'Dashboard', {
       name: `${PROJECT}-dashboard`,
@@ -271,6 +282,70 @@ function datastorePeer(location: DatastoreLocation, namespace: string): NetworkP
     : NetworkPeer.podsInNamespace(location.namespace, location.podLabels);
 }
 
+/** A component whose construct refused its props. */
+interface ComponentFailure {
+  readonly component: string;
+  readonly error: unknown;
+}
+
+/** Thrown by {@link KcpEnvironmentChart} when components could not be built; lists every one. */
+class ComponentsFailedError extends Error {
+  constructor(public readonly failures: readonly ComponentFailure[]) {
+    super(failures.map((f) => `${f.component}: ${String(f.error)}`).join('; '));
+    this.name = 'ComponentsFailedError';
+  }
+}
+
+/** An error a construct raised for its input (not a bug of ours: those keep their stack trace). */
+function isInputError(e: unknown): e is Error {
+  return e instanceof Error && !(e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError);
+}
+
+/** Problems of the kind configuration errors have, for an error a construct raised. */
+function constructProblems(environment: string, e: unknown, component?: string): ConfigProblem[] {
+  if (e instanceof ComponentsFailedError) return e.failures.flatMap((f) => constructProblems(environment, f.error, f.component));
+  if (e instanceof PropsError) {
+    const kind = e.where.split(' ')[0];
+    return [{ environment, component, field: `${kind} ${e.field}`, value: e.value, rule: e.rule }];
+  }
+  if (isInputError(e)) return [{ environment, component, field: 'construct', value: undefined, rule: `refused its input: ${e.message}` }];
+  throw e;
+}
+
+/**
+ * Checks the configuration, then builds every environment whose configuration is valid and runs the
+ * constructs' validations: construct errors become problems like configuration ones, so that one
+ * report lists them all.
+ * @throws ConfigError with every problem found
+ */
+export function buildCheckedApp(
+  environments: readonly EnvironmentConfig[],
+  catalogue: readonly ComponentSpec[],
+  releaseStates: ReleaseStates,
+): App {
+  const check = checkEnvironments(environments, catalogue, releaseStates);
+  const problems = [...check.problems];
+  const app = new App();
+  for (const environment of check.resolved) {
+    try {
+      const chart = new KcpEnvironmentChart(app, environment.name, { environment, catalogue });
+      for (const c of chart.node.findAll()) {
+        const component = c.node.path.split('/')[1];
+        for (const message of c.node.validate()) {
+          problems.push({
+            environment: environment.name, component: catalogue.some((s) => s.name === component) ? component : undefined,
+            field: 'construct', value: undefined, rule: `${c.node.path} is invalid: ${message}`,
+          });
+        }
+      }
+    } catch (e) {
+      problems.push(...constructProblems(environment.name, e));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems, check.skipped);
+  return app;
+}
+
 /** Builds the app: one chart per (already resolved) environment. */
 export function buildApp(environments: readonly ResolvedEnvironment[], catalogue: readonly ComponentSpec[] = CATALOGUE): App {
   const app = new App();
@@ -290,8 +365,7 @@ export function synthesize(
   catalogue: readonly ComponentSpec[] = CATALOGUE,
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
-  const resolved = resolveEnvironments(environments, catalogue, releaseStates);
-  const app = buildApp(resolved, catalogue);
+  const app = buildCheckedApp(environments, catalogue, releaseStates);
   return renderTree(synthesizeCharts(app), trafficDocuments(app));
 }
 
@@ -315,8 +389,7 @@ export function synthesizeObjects(
   catalogue: readonly ComponentSpec[] = CATALOGUE,
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): Map<string, KubeObject[]> {
-  const resolved = resolveEnvironments(environments, catalogue, releaseStates);
-  return synthesizeCharts(buildApp(resolved, catalogue));
+  return synthesizeCharts(buildCheckedApp(environments, catalogue, releaseStates));
 }
 
 /** Options of {@link writeManifests}. */

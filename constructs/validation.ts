@@ -90,7 +90,13 @@ export function checkHttpsUrl(value: unknown): string | undefined {
 
 /** Thrown for invalid construct props: names the construct, the field, the bad value and the rule. */
 export class PropsError extends Error {
-  constructor(where: string, field: string, value: unknown, rule: string) {
+  /**
+   * @param where the construct, e.g. `Microservice knowledge-service`
+   * @param field the prop, e.g. `resources.requests.cpu`
+   * @param value the bad value
+   * @param rule what is allowed, completing "<field> ..."
+   */
+  constructor(public readonly where: string, public readonly field: string, public readonly value: unknown, public readonly rule: string) {
     super(`${where}: ${field} ${rule}, got ${JSON.stringify(value)}`);
     this.name = 'PropsError';
   }

@@ -13,31 +13,16 @@
  * everything else is denied (see README "Network policy").
  */
 
-/** Which Ingress host a component's routes are served on. */
-export enum Host {
-  FRONTEND = 'frontend',
-  API = 'api',
-}
+import type { z } from 'zod';
+import { componentSpecSchema, datastoreSpecSchema, Host, PlatformService, Tier } from './schema';
 
-/** The tier of a component (the `app.kubernetes.io/component` label). */
-export enum Tier {
-  FRONTEND = 'frontend',
-  BACKEND = 'backend',
-}
+export { Host, PlatformService, Tier };
 
 /** A datastore the backends use. Where it runs (and how its pods are selected) is environment config. */
-export interface DatastoreSpec {
-  /** DNS-1123 name, also its key under `network.datastores` and `secrets.remoteRefs` in environment files. */
-  readonly name: string;
-  /** Product name; also the construct id of its traffic peer. */
-  readonly title: string;
-  /** Port it serves on (TCP). */
-  readonly port: number;
-  /** Key of its connection string in the `db-credentials` Secret. */
-  readonly secretKey: string;
-  /** Environment variable the connection string is given to its users as. */
-  readonly envVar: string;
-}
+export type DatastoreSpec = z.input<typeof datastoreSpecSchema>;
+
+/** One workload of the platform (the catalogue schema's input type). */
+export type ComponentSpec = z.input<typeof componentSpecSchema>;
 
 /** PostgreSQL: relational data (knowledge metadata, users, analytics aggregates). */
 export const POSTGRES: DatastoreSpec = { name: 'postgres', title: 'PostgreSQL', port: 5432, secretKey: 'postgres-url', envVar: 'POSTGRES_URL' };
@@ -53,49 +38,6 @@ export const DATASTORES: readonly DatastoreSpec[] = [POSTGRES, MONGODB, REDIS, N
 
 /** Name of the Secret holding every datastore connection string (one key per datastore). */
 export const DB_CREDENTIALS_SECRET = 'db-credentials';
-
-/** Services of the cluster, outside this project, that components call. */
-export enum PlatformService {
-  /**
-   * The ingress controller, i.e. the public hosts: the frontend's server side calls the public API
-   * origin (`API_BASE_URL`), which resolves to the controller's load balancer.
-   */
-  INGRESS_CONTROLLER = 'ingress-controller',
-}
-
-/** One workload of the platform. */
-export interface ComponentSpec {
-  /** DNS-1123 name: Deployment, Service, `app` label and image repository name. */
-  readonly name: string;
-  readonly tier: Tier;
-  /** Port the container listens on (HTTP, health and metrics). */
-  readonly containerPort: number;
-  /** Port of the ClusterIP Service in front of it. */
-  readonly servicePort: number;
-  /** HTTP path answering liveness and readiness probes. */
-  readonly healthPath: string;
-  /** Public Ingress routes (path prefixes) and the host they are served on. */
-  readonly routes: { readonly host: Host; readonly paths: readonly string[] };
-  /** Paths the process writes to; each gets an emptyDir because the root filesystem is read-only. */
-  readonly writablePaths: readonly string[];
-  /** Paths the in-cluster smoke test calls on a staged version: health plus one real endpoint. */
-  readonly smokePaths: readonly string[];
-  /**
-   * Whether the container serves Prometheus metrics at `/metrics` on `containerPort`; such
-   * components are scraped and alerted on. Every backend must. @default false
-   */
-  readonly exposesMetrics?: boolean;
-  /**
-   * What it opens connections to inside the cluster (besides datastores and DNS): an edge per entry,
-   * to the component's container port or the platform service's port. @default - nothing
-   */
-  readonly calls?: readonly (ComponentSpec | PlatformService)[];
-  /**
-   * Datastores it uses: an edge to each, and the matching key of `db-credentials` as an environment
-   * variable (no other key). @default - none
-   */
-  readonly datastores?: readonly DatastoreSpec[];
-}
 
 const HEALTH = '/health';
 

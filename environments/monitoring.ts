@@ -12,6 +12,10 @@ export const MONITORING_DEFAULTS: MonitoringSettings = {
   prometheusSelector: { release: 'prometheus' },
   scrapeInterval: '30s',
   evaluationInterval: '30s',
+  // At least four scrape intervals (resolve.ts checks it): rate() needs two samples in its window,
+  // and one or two missed scrapes must not blank the expression out.
+  rateWindow: '5m',
+  metricsPort: 9090,
   runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks/{alert}',
   alerts: {
     HighErrorRate: { threshold: 0.05, for: '5m', severity: AlertSeverity.CRITICAL, team: 'backend' },

@@ -24,7 +24,8 @@ export const production: EnvironmentConfig = {
     strategy: ReleaseMode.BLUE_GREEN,
     standbyReplicas: 1,
     replicas: 3,
-    imageTag: 'v1.0.0',
+    // No imageTag: every component's tags are in production.release.json (a new component
+    // without an entry there sets its first tag under components).
     resources: {
       requests: { cpu: '250m', memory: '512Mi' },
       limits: { cpu: '1000m', memory: '1Gi' },

@@ -2,19 +2,22 @@
  * Resolves environment files against the catalogue and validates them as a whole: every problem of
  * every environment is collected and reported at once, before anything is synthesized or written.
  */
+import { isIP } from 'net';
 import { ExternalSecretApiVersion, SecretStoreKind } from '../constructs/secrets';
 import {
-  checkCidr, checkDnsLabel, checkDnsSubdomain, checkImageTag, checkInteger, checkLabelKey, checkLabelValue, checkPodLabels,
-  checkPort, checkPromDuration, checkQuantity, checkSecretKey, parseQuantity,
+  checkCidr, checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabelKey, checkLabelValue, checkPodLabels,
+  checkPort, checkPromDuration, checkQuantity, checkSecretKey,
 } from '../constructs/validation';
+import { checkQuantityNotAbove } from '../constructs/quantity';
 import {
   checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertTuning, RATIO_ALERTS,
 } from '../constructs/http-alerts';
 import { AlertSeverity } from '../constructs/monitoring';
-import { initialRelease, ReleaseState, validateReleaseState } from '../release/state';
+import { checkPinnedTag, initialRelease, ReleaseState, validateReleaseState } from '../release/state';
+import { catalogueSchema, closest, environmentSchema, ShapeProblemKind, shapeProblems, valueAt } from './schema';
 import { ComponentSpec, DATASTORES, DatastoreSpec, PlatformService, Tier } from './catalogue';
 import {
-  ComponentOverrides, ComponentSettings, DnsSettings, EnvironmentConfig, IngressControllerSettings, MonitoringOverrides,
+  ComponentDefaults, ComponentOverrides, ComponentSettings, DnsSettings, EnvironmentConfig, IngressControllerSettings, MonitoringOverrides,
   MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
@@ -35,14 +38,27 @@ export interface ConfigProblem {
 /** Formats a problem as `production/knowledge-service: replicas must be an integer >= 1, got 0`. */
 export function formatProblem(p: ConfigProblem): string {
   const where = p.component ? `${p.environment}/${p.component}` : p.environment;
-  return `${where}: ${p.field} ${p.rule}, got ${JSON.stringify(p.value)}`;
+  return p.value === undefined ? `${where}: ${p.field} ${p.rule}` : `${where}: ${p.field} ${p.rule}, got ${showValue(p.value)}`;
+}
+
+/** A value as JSON, cut short when long (a huge value must not flood the report). */
+function showValue(value: unknown): string {
+  let json: string;
+  try {
+    json = JSON.stringify(value) ?? String(value);
+  } catch {
+    json = String(value);
+  }
+  return json.length > 120 ? `${json.slice(0, 100)}… (${json.length} characters)` : json;
 }
 
 /** Every problem of an invalid configuration; thrown before anything is synthesized. */
 export class ConfigError extends Error {
-  constructor(public readonly problems: readonly ConfigProblem[]) {
+  constructor(public readonly problems: readonly ConfigProblem[], skipped: readonly string[] = []) {
     super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`
-      + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+      + problems.map((p) => `  - ${formatProblem(p)}`).join('\n')
+      + (skipped.length === 0 ? '' : `\n(the remaining rules of ${skipped.join(', ')} are checked once ${skipped.length === 1 ? 'its' : 'their'} `
+        + 'fields have the right types)'));
     this.name = 'ConfigError';
   }
 }
@@ -81,6 +97,98 @@ export function usedDatastores(catalogue: readonly ComponentSpec[]): DatastoreSp
   return used.sort((a, b) => rank(a) - rank(b));
 }
 
+/** The result of checking the whole configuration. */
+export interface ConfigCheck {
+  /** Every environment that resolved without a problem of its own (in registry order). */
+  readonly resolved: readonly ResolvedEnvironment[];
+  /** Every problem found, in the order: catalogue, registry, then each environment. */
+  readonly problems: readonly ConfigProblem[];
+  /** Environments whose values have the wrong shape, so that their rules were not checked yet. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Checks the catalogue, every environment and its release state, and resolves each environment.
+ * First the shape of everything users write (unknown keys at any depth, types: `schema.ts`), then,
+ * for every environment whose shape is right, the rules that need the values' meaning. Never throws
+ * for bad input: problems are returned, every one of them, each naming where it is.
+ */
+export function checkEnvironments(
+  environments: readonly EnvironmentConfig[],
+  catalogue: readonly ComponentSpec[],
+  releaseStates: ReleaseStates = {},
+): ConfigCheck {
+  const problems: ConfigProblem[] = [];
+  const catalogueShape = shapeProblems(catalogueSchema, catalogue).map((p) => {
+    const [index, ...rest] = p.path;
+    const name = typeof index === 'number' ? (catalogue[index] as { name?: unknown } | undefined)?.name : undefined;
+    const component = typeof name === 'string' && name !== '' ? name : index === undefined ? undefined : `#${String(index)}`;
+    return { environment: 'catalogue', component, field: formatPath(rest) || 'component', value: p.value, rule: p.rule };
+  });
+  problems.push(...catalogueShape);
+  if (catalogueShape.length > 0) return { resolved: [], problems, skipped: ['catalogue'] };
+  problems.push(...validateCatalogue(catalogue));
+
+  const names = environments.map((e, i) => environmentLabel(e, i));
+  problems.push(...duplicates(names, 'name', 'registry'));
+  problems.push(...duplicates(environments.map((e) => e?.namespace).filter((n): n is string => typeof n === 'string'), 'namespace', 'registry'));
+  const resolved: ResolvedEnvironment[] = [];
+  const hosts = new Map<string, string>();
+  const skipped: string[] = [];
+  environments.forEach((original, i) => {
+    let env = original;
+    const environment = names[i];
+    const shapeFound = shapeProblems(environmentSchema, env);
+    const shape = shapeFound.map((p) => locate(environment, p.path, p.value, p.rule));
+    // Unknown keys and values outside an enum do not stop the rules (they run without those keys,
+    // and check enum members themselves); a wrong type or a missing field does.
+    if (shapeFound.some((p) => p.kind === ShapeProblemKind.WRONG_TYPE)) {
+      problems.push(...shape);
+      skipped.push(environment);
+      return;
+    }
+    env = withoutKeys(env, shapeFound.filter((p) => p.kind === ShapeProblemKind.UNKNOWN_KEY).map((p) => p.path)) as EnvironmentConfig;
+    const own: ConfigProblem[] = [...shape];
+    let result: ResolvedEnvironment;
+    try {
+      result = resolveEnvironment(env, catalogue, releaseStates[env.name]);
+      const reported = new Set(shape.map((p) => `${p.component ?? ''} ${p.field}`));
+      const rules = validateEnvironment(env, result, catalogue, releaseStates[env.name]);
+      const blueGreen = catalogue.filter((c) => result.components[c.name].strategy === ReleaseMode.BLUE_GREEN).map((c) => c.name);
+      rules.push(...validateReleaseState(releaseStates[env.name], blueGreen, catalogue.map((c) => c.name))
+        .map((p) => ({ ...p, environment: env.name, field: `${env.name}.release.json ${p.field}` })));
+      own.push(...rules.filter((p) => !reported.has(`${p.component ?? ''} ${p.field}`)));
+    } catch {
+      // The rules expect the schema's types; values outside an enum may still trip one. The shape
+      // problems name what to fix first.
+      problems.push(...shape);
+      skipped.push(environment);
+      return;
+    }
+    for (const field of ['frontend', 'api'] as const) {
+      const host = env.domains[field];
+      const owner = hosts.get(host);
+      if (owner !== undefined && owner !== `${env.name} domains.${field}`) {
+        own.push({ environment: env.name, field: `domains.${field}`, value: host, rule: `must be unique across environments (already ${owner})` });
+      }
+      hosts.set(host, `${env.name} domains.${field}`);
+    }
+    problems.push(...own);
+    if (own.length === 0) resolved.push(result);
+  });
+  return { resolved, problems, skipped };
+}
+
+/** A copy of `value` without the keys at `paths`. */
+function withoutKeys(value: unknown, paths: readonly (readonly (string | number)[])[]): unknown {
+  const copy = structuredClone(value) as unknown;
+  for (const path of paths) {
+    const parent = valueAt(copy, path.slice(0, -1));
+    if (parent !== null && typeof parent === 'object') delete (parent as { [k: string]: unknown })[String(path[path.length - 1])];
+  }
+  return copy;
+}
+
 /**
  * Validates the catalogue, every environment and its release state, and returns the resolved
  * environments.
@@ -91,19 +199,28 @@ export function resolveEnvironments(
   catalogue: readonly ComponentSpec[],
   releaseStates: ReleaseStates = {},
 ): ResolvedEnvironment[] {
-  const problems: ConfigProblem[] = [...validateCatalogue(catalogue)];
-  problems.push(...duplicates(environments.map((e) => e.name), 'name', 'registry'));
-  problems.push(...duplicates(environments.map((e) => e.namespace), 'namespace', 'registry'));
-  const resolved = environments.map((env) => {
-    const result = resolveEnvironment(env, catalogue, releaseStates[env.name]);
-    problems.push(...validateEnvironment(env, result, catalogue));
-    const blueGreen = catalogue.filter((c) => result.components[c.name].strategy === ReleaseMode.BLUE_GREEN).map((c) => c.name);
-    problems.push(...validateReleaseState(releaseStates[env.name], blueGreen, catalogue.map((c) => c.name))
-      .map((p) => ({ ...p, environment: env.name, field: `${env.name}.release.json ${p.field}` })));
-    return result;
-  });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return resolved;
+  const { resolved, problems, skipped } = checkEnvironments(environments, catalogue, releaseStates);
+  if (problems.length > 0) throw new ConfigError(problems, skipped);
+  return [...resolved];
+}
+
+/** The name an environment is reported under: its `name`, or its place in the registry. */
+function environmentLabel(env: unknown, index: number): string {
+  const name = (env as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' && name !== '' ? name : `environments[${index}]`;
+}
+
+/** `components.<c>.<rest>` belongs to component `c`; anything else to the environment. */
+function locate(environment: string, path: readonly (string | number)[], value: unknown, rule: string): ConfigProblem {
+  if (path[0] === 'components' && typeof path[1] === 'string' && path.length > 2) {
+    return { environment, component: path[1], field: formatPath(path.slice(2)), value, rule };
+  }
+  return { environment, field: formatPath(path) || '(environment)', value, rule };
+}
+
+/** `['datastores', 0, 'port']` -> `datastores[0].port`. */
+function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? key : `${out}.${key}`), '');
 }
 
 /**
@@ -113,15 +230,17 @@ export function resolveEnvironments(
 export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly ComponentSpec[], releaseState?: unknown): ResolvedEnvironment {
   const components: { [name: string]: ComponentSettings } = {};
   const releases: { [name: string]: ReleaseState[string] } = {};
-  const recorded = (releaseState ?? {}) as ReleaseState;
+  const recorded = (releaseState !== null && typeof releaseState === 'object' ? releaseState : {}) as ReleaseState;
   for (const spec of catalogue) {
-    const settings = merge(env.defaults, env.components?.[spec.name] ?? {});
+    const settings = merge(env.defaults, env.components[spec.name] ?? {});
     components[spec.name] = settings;
-    if (settings.strategy === ReleaseMode.BLUE_GREEN) {
-      releases[spec.name] = recorded[spec.name] ?? initialRelease(settings.imageTag);
-    }
+    // A blue/green component without release state is a problem (validateEnvironment); the
+    // placeholder only keeps the resolved shape whole.
+    if (settings.strategy === ReleaseMode.BLUE_GREEN) releases[spec.name] = recorded[spec.name] ?? initialRelease('');
   }
-  return { ...env, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}), network: resolveNetwork(env) };
+  const rest: Omit<EnvironmentConfig, 'defaults'> & { defaults?: unknown } = { ...env };
+  delete rest.defaults;
+  return { ...rest, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}), network: resolveNetwork(env) };
 }
 
 /** The monitoring defaults with an environment's overrides applied, field by field per alert. */
@@ -131,6 +250,8 @@ export function resolveMonitoring(o: MonitoringOverrides, defaults: MonitoringSe
     prometheusSelector: o.prometheusSelector ?? defaults.prometheusSelector,
     scrapeInterval: o.scrapeInterval ?? defaults.scrapeInterval,
     evaluationInterval: o.evaluationInterval ?? defaults.evaluationInterval,
+    rateWindow: o.rateWindow ?? defaults.rateWindow,
+    metricsPort: o.metricsPort ?? defaults.metricsPort,
     runbookUrlPattern: o.runbookUrlPattern ?? defaults.runbookUrlPattern,
     alerts: alerts as unknown as HttpServiceAlertTuning,
   };
@@ -138,7 +259,7 @@ export function resolveMonitoring(o: MonitoringOverrides, defaults: MonitoringSe
 
 function resolveNetwork(env: EnvironmentConfig): ResolvedNetworkSettings {
   const n = env.network;
-  const ic = n?.ingressController;
+  const ic = n.ingressController;
   return {
     ingressController: {
       namespace: ic?.namespace ?? DEFAULT_INGRESS_CONTROLLER.namespace,
@@ -146,19 +267,19 @@ function resolveNetwork(env: EnvironmentConfig): ResolvedNetworkSettings {
       httpsPort: ic?.httpsPort ?? DEFAULT_INGRESS_CONTROLLER.httpsPort,
     },
     prometheus: {
-      namespace: n?.prometheus?.namespace ?? DEFAULT_PROMETHEUS.namespace,
-      podLabels: n?.prometheus?.podLabels ?? DEFAULT_PROMETHEUS.podLabels,
+      namespace: n.prometheus?.namespace ?? DEFAULT_PROMETHEUS.namespace,
+      podLabels: n.prometheus?.podLabels ?? DEFAULT_PROMETHEUS.podLabels,
     },
     dns: {
-      namespace: n?.dns?.namespace ?? DEFAULT_DNS.namespace,
-      podLabels: n?.dns?.podLabels ?? DEFAULT_DNS.podLabels,
-      port: n?.dns?.port ?? DEFAULT_DNS.port,
+      namespace: n.dns?.namespace ?? DEFAULT_DNS.namespace,
+      podLabels: n.dns?.podLabels ?? DEFAULT_DNS.podLabels,
+      port: n.dns?.port ?? DEFAULT_DNS.port,
     },
-    datastores: n?.datastores ?? {},
+    datastores: n.datastores,
   };
 }
 
-function merge(defaults: ComponentSettings, o: ComponentOverrides): ComponentSettings {
+function merge(defaults: ComponentDefaults, o: ComponentOverrides): ComponentSettings {
   return {
     replicas: o.replicas ?? defaults.replicas,
     strategy: o.strategy ?? defaults.strategy,
@@ -166,12 +287,12 @@ function merge(defaults: ComponentSettings, o: ComponentOverrides): ComponentSet
     autoscaling: o.autoscaling ?? defaults.autoscaling,
     imageTag: o.imageTag ?? defaults.imageTag,
     resources: {
-      requests: o.resources?.requests ?? defaults.resources?.requests,
-      limits: o.resources?.limits ?? defaults.resources?.limits,
+      requests: o.resources?.requests ?? defaults.resources.requests,
+      limits: o.resources?.limits ?? defaults.resources.limits,
     },
     probes: {
-      liveness: o.probes?.liveness ?? defaults.probes?.liveness,
-      readiness: o.probes?.readiness ?? defaults.probes?.readiness,
+      liveness: o.probes?.liveness ?? defaults.probes.liveness,
+      readiness: o.probes?.readiness ?? defaults.probes.readiness,
     },
   };
 }
@@ -201,6 +322,55 @@ export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigPr
     portOwners.set(c.containerPort, c.name);
   }
   problems.push(...validateGraph(catalogue));
+  problems.push(...validateRoutes(catalogue));
+  problems.push(...validateContainerEnv(catalogue));
+  return problems;
+}
+
+/** Route prefixes: absolute paths, each served by one component per host (Ingress paths would collide). */
+function validateRoutes(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const owners = new Map<string, string>();
+  for (const c of catalogue) {
+    for (const prefix of c.routes.paths) {
+      if (!/^\/[^\s?#]*$/.test(prefix)) {
+        problems.push({ environment: 'catalogue', component: c.name, field: 'routes.paths', value: prefix,
+          rule: 'must be an absolute path prefix ("/api/v1/area"), without spaces, query or fragment' });
+        continue;
+      }
+      // `/a` and `/a/` are the same Prefix route to the Ingress controller.
+      const key = `${c.routes.host} ${prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix}`;
+      const owner = owners.get(key);
+      if (owner !== undefined) {
+        problems.push({ environment: 'catalogue', component: c.name, field: 'routes.paths', value: prefix,
+          rule: `must be unique on the ${c.routes.host} host (${owner === c.name ? `${c.name} lists it twice` : `${owner} already routes it`})` });
+      }
+      owners.set(key, c.name);
+    }
+  }
+  return problems;
+}
+
+/** Environment variables the app sets on every container of a tier, from the `app-config` ConfigMap. */
+export const TIER_ENV_VARS: { readonly [tier in Tier]: readonly string[] } = {
+  [Tier.FRONTEND]: ['NODE_ENV', 'API_BASE_URL'],
+  [Tier.BACKEND]: ['ENVIRONMENT', 'LOG_LEVEL'],
+};
+
+/** Variable names unique per container: the tier's own and one per datastore connection string. */
+function validateContainerEnv(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const c of catalogue) {
+    const owners = new Map<string, string>(TIER_ENV_VARS[c.tier].map((name) => [name, `the ${c.tier} variable ${name} from app-config`]));
+    (c.datastores ?? []).forEach((d, i) => {
+      const owner = owners.get(d.envVar);
+      if (owner !== undefined) {
+        problems.push({ environment: 'catalogue', component: c.name, field: `datastores[${i}].envVar`, value: d.envVar,
+          rule: `must be unique in the container (${owner} has that name)` });
+      }
+      owners.set(d.envVar, `${d.name}'s connection string`);
+    });
+  }
   return problems;
 }
 
@@ -250,6 +420,7 @@ export function validateEnvironment(
   env: EnvironmentConfig,
   resolved: ResolvedEnvironment,
   catalogue: readonly ComponentSpec[],
+  releaseState?: unknown,
 ): ConfigProblem[] {
   const envName = typeof env.name === 'string' && env.name !== '' ? env.name : '<unnamed>';
   const problems: ConfigProblem[] = [];
@@ -259,8 +430,8 @@ export function validateEnvironment(
 
   at('name', env.name, checkDnsLabel(env.name));
   at('namespace', env.namespace, checkDnsLabel(env.namespace));
-  at('domains.frontend', env.domains?.frontend, checkDnsSubdomain(env.domains?.frontend));
-  at('domains.api', env.domains?.api, checkDnsSubdomain(env.domains?.api));
+  at('domains.frontend', env.domains.frontend, checkHost(env.domains.frontend));
+  at('domains.api', env.domains.api, checkHost(env.domains.api));
   if (env.domains?.frontend !== undefined && env.domains.frontend === env.domains.api) {
     at('domains.api', env.domains.api, 'must differ from domains.frontend');
   }
@@ -271,15 +442,44 @@ export function validateEnvironment(
   at('logLevel', env.logLevel, LOG_LEVELS.includes(env.logLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`);
 
   const known = catalogue.map((c) => c.name);
-  for (const name of Object.keys(env.components ?? {})) {
+  for (const name of Object.keys(env.components)) {
     if (!known.includes(name)) {
-      at('components', name, `must name a catalogue component (${known.join(', ')})`, name);
+      const suggestion = closest(name, known);
+      at('components', name, `must name a catalogue component (${suggestion === undefined ? '' : `did you mean "${suggestion}"? `}${known.join(', ')})`, name);
     }
   }
+  const recorded = releaseState !== null && typeof releaseState === 'object' ? releaseState as { readonly [c: string]: unknown } : {};
+  const stateFile = `environments/${envName}.release.json`;
+  // Image tags have one owner each: the environment file for a rolling component, the release
+  // state file for a blue/green one. A tag written where it has no effect is an error.
+  let defaultTagUsed = false;
   for (const spec of catalogue) {
-    problems.push(...validateComponent(envName, spec.name, resolved.components[spec.name]));
+    const settings = resolved.components[spec.name];
+    problems.push(...validateComponent(envName, spec.name, settings));
+    const override = env.components[spec.name]?.imageTag;
+    if (settings.strategy === ReleaseMode.BLUE_GREEN) {
+      const state = recorded[spec.name];
+      if (override !== undefined) {
+        at('imageTag', override, `has no effect: the tags of a blue/green component are owned by ${stateFile}; `
+          + (state === undefined ? `record the tag it runs with \`npm run release -- ${envName} ${spec.name} init <tag>\``
+            : `stage a new version with \`npm run release -- ${envName} ${spec.name} stage <tag>\``) + ', and remove imageTag here', spec.name);
+      } else if (state === undefined) {
+        at('release state', undefined, `is missing from ${stateFile}, which owns the tags of a blue/green component: `
+          + `record the tag it runs with \`npm run release -- ${envName} ${spec.name} init <tag>\``, spec.name);
+      }
+    } else {
+      if (override === undefined) defaultTagUsed = true;
+      at('imageTag', settings.imageTag, settings.imageTag === undefined
+        ? 'is required: set it under components or defaults (a version like v1.4.2 or a commit SHA)'
+        : checkPinnedTag(settings.imageTag), spec.name);
+    }
   }
-  problems.push(...validateMonitoring(envName, env.monitoring ?? {}, resolved.monitoring));
+  if (env.defaults.imageTag !== undefined && !defaultTagUsed) {
+    at('defaults.imageTag', env.defaults.imageTag, 'has no effect: no component takes its tag from defaults '
+      + `(rolling components set their own; blue/green ones take theirs from ${stateFile}); remove it`);
+  }
+  problems.push(...validateMonitoring(envName, resolved.monitoring));
+  problems.push(...validateMetricsPort(envName, resolved.monitoring.metricsPort, catalogue));
   problems.push(...validateNetwork(envName, env.namespace, resolved.network, usedDatastores(catalogue)));
   problems.push(...validateSecrets(envName, env, usedDatastores(catalogue)));
   return problems;
@@ -287,7 +487,7 @@ export function validateEnvironment(
 
 const SEVERITIES: readonly string[] = Object.values(AlertSeverity);
 
-function validateMonitoring(environment: string, o: MonitoringOverrides, m: MonitoringSettings): ConfigProblem[] {
+function validateMonitoring(environment: string, m: MonitoringSettings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (field: string, value: unknown, rule: string | undefined) => {
     if (rule) problems.push({ environment, field: `monitoring.${field}`, value, rule });
@@ -301,12 +501,14 @@ function validateMonitoring(environment: string, o: MonitoringOverrides, m: Moni
   }
   at('scrapeInterval', m.scrapeInterval, checkPromDuration(m.scrapeInterval));
   at('evaluationInterval', m.evaluationInterval, checkPromDuration(m.evaluationInterval));
-  at('runbookUrlPattern', m.runbookUrlPattern, checkRunbookUrlPattern(m.runbookUrlPattern));
-  for (const name of Object.keys(o.alerts ?? {})) {
-    if (!(HTTP_SERVICE_ALERTS as readonly string[]).includes(name)) {
-      at('alerts', name, `must name an alert (${HTTP_SERVICE_ALERTS.join(', ')})`);
-    }
+  at('rateWindow', m.rateWindow, checkPromDuration(m.rateWindow));
+  const scrape = promDurationSeconds(m.scrapeInterval);
+  const window = promDurationSeconds(m.rateWindow);
+  if (scrape !== undefined && window !== undefined && window < 4 * scrape) {
+    at('rateWindow', m.rateWindow, `must be at least four scrape intervals (monitoring.scrapeInterval is ${m.scrapeInterval}, so at least `
+      + `${formatSeconds(4 * scrape)}): with fewer samples in the window, the rate() of the alerts is empty and they can never fire`);
   }
+  at('runbookUrlPattern', m.runbookUrlPattern, checkRunbookUrlPattern(m.runbookUrlPattern));
   for (const name of HTTP_SERVICE_ALERTS) {
     const a: Partial<HttpServiceAlertTuning['HighErrorRate']> = m.alerts[name];
     if (name !== 'PodDown') {
@@ -414,28 +616,23 @@ function validateComponent(environment: string, component: string, s: ComponentS
   at('replicas', s.replicas, checkInteger(s.replicas, 1));
   const modes = Object.values(ReleaseMode) as string[];
   at('strategy', s.strategy, modes.includes(s.strategy) ? undefined : `must be one of ${modes.join(', ')}`);
-  if (s.strategy === ReleaseMode.BLUE_GREEN) {
-    // An HPA cannot hold a Deployment at 0 replicas, so autoscaled pairs keep at least one standby pod.
-    const least = s.autoscaling === undefined ? 0 : 1;
-    at('standbyReplicas', s.standbyReplicas,
-      checkInteger(s.standbyReplicas, least, typeof s.replicas === 'number' && s.replicas >= 1 ? s.replicas : 1));
-  }
+  // Checked on rolling components too (where it is unused), so that switching to blue/green never
+  // reveals an old mistake. An HPA cannot hold a Deployment at 0 replicas, so autoscaled pairs keep
+  // at least one standby pod.
+  const least = s.strategy === ReleaseMode.BLUE_GREEN && s.autoscaling !== undefined ? 1 : 0;
+  at('standbyReplicas', s.standbyReplicas,
+    checkInteger(s.standbyReplicas, least, typeof s.replicas === 'number' && s.replicas >= 1 ? s.replicas : 1));
   if (s.autoscaling !== undefined) {
     at('autoscaling.maxReplicas', s.autoscaling.maxReplicas,
       checkInteger(s.autoscaling.maxReplicas, typeof s.replicas === 'number' ? Math.max(1, s.replicas) : 1));
     at('autoscaling.targetCpuUtilization', s.autoscaling.targetCpuUtilization, checkInteger(s.autoscaling.targetCpuUtilization, 1, 100));
   }
-  at('imageTag', s.imageTag, checkImageTag(s.imageTag));
   for (const kind of ['cpu', 'memory'] as const) {
     const request = s.resources.requests?.[kind];
     const limit = s.resources.limits?.[kind];
     at(`resources.requests.${kind}`, request, checkQuantity(request, kind));
     at(`resources.limits.${kind}`, limit, checkQuantity(limit, kind));
-    const r = parseQuantity(request);
-    const l = parseQuantity(limit);
-    if (r !== undefined && l !== undefined && r > l) {
-      at(`resources.requests.${kind}`, request, `must not exceed resources.limits.${kind} (${limit})`);
-    }
+    at(`resources.requests.${kind}`, request, checkQuantityNotAbove(request, limit, `resources.limits.${kind}`));
   }
   for (const probe of ['liveness', 'readiness'] as const) {
     const t: Partial<ProbeTimings> = s.probes[probe] ?? {};
@@ -455,4 +652,36 @@ function duplicates(values: readonly string[], field: string, environment: strin
     seen.add(value);
   }
   return problems;
+}
+
+/** Rule broken by `value` as an Ingress host: a DNS name, never an IP address (TLS and routing need a name). */
+function checkHost(value: string): string | undefined {
+  if (isIP(value.replace(/^\[|\]$/g, '')) !== 0) return 'must be a DNS name, not an IP address (certificates and host routing need a name)';
+  return checkDnsSubdomain(value);
+}
+
+/** The metrics port every scraped Service gets must not be the Service's own port. */
+function validateMetricsPort(environment: string, port: number, catalogue: readonly ComponentSpec[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const rule = checkPort(port);
+  if (rule !== undefined) return [{ environment, field: 'monitoring.metricsPort', value: port, rule }];
+  for (const c of catalogue.filter((x) => x.exposesMetrics === true && x.servicePort === port)) {
+    problems.push({ environment, component: c.name, field: 'servicePort', value: c.servicePort,
+      rule: `must differ from monitoring.metricsPort (${port}), the port of the metrics Service port of every scraped component` });
+  }
+  return problems;
+}
+
+const DURATION_UNITS: { readonly [unit: string]: number } = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+/** Seconds in a Prometheus duration (`1h30m` -> 5400), or `undefined` when it is not one. */
+export function promDurationSeconds(value: string): number | undefined {
+  if (checkPromDuration(value) !== undefined) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|[smhdwy])/g)) total += Number(amount) * DURATION_UNITS[unit];
+  return total;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 }

@@ -12,42 +12,46 @@
  * The idle colour runs at full size in every phase but `stable`, so traffic is only ever switched
  * to a colour that is already running at full size.
  */
+import type { z } from 'zod';
 import { checkImageTag, checkInteger } from '../constructs/validation';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from '../constructs/release-strategy';
+import { componentReleaseSchema, Phase, releaseStateSchema, shapeProblems } from '../environments/schema';
 
-/** Where a blue/green component is in its release. */
-export enum Phase {
-  /** Active colour serves traffic at full size; idle colour on standby (previous version). */
-  STABLE = 'stable',
-  /** The idle colour runs the new tag at full size behind the preview Service; smoke test runs. */
-  STAGED = 'staged',
-  /** Traffic moved to the new colour; the old one keeps full size during verification. */
-  PROMOTED = 'promoted',
-  /** Traffic moved back to the previous colour; the failed colour still runs at full size. */
-  ROLLED_BACK = 'rolled-back',
-}
+export { Phase };
 
-/** Release state of one blue/green component. */
-export interface ComponentRelease {
-  readonly active: Colour;
-  readonly phase: Phase;
-  readonly tags: { readonly [colour in Colour]: string };
-  /** While staged: the idle colour's tag before `stage`, restored by `rollback`. */
-  readonly previousTag?: string;
-  /**
-   * How many times a version has been staged (by `stage` or a rollback after finalize): part of the
-   * smoke-test Job's name, so staging the same tag again runs a new Job. @default 0
-   */
-  readonly attempt?: number;
-}
+/** Release state of one blue/green component (the release state schema's type). */
+export type ComponentRelease = z.output<typeof componentReleaseSchema>;
 
 /** Release state of an environment: blue/green component name -> state. */
-export interface ReleaseState {
-  readonly [component: string]: ComponentRelease;
+export type ReleaseState = z.output<typeof releaseStateSchema>;
+
+/**
+ * Branch-like tags that image pipelines move from build to build: what they run changes without a
+ * change to the repository, and a rollback cannot name what to go back to.
+ */
+export const FLOATING_TAGS: readonly string[] = [
+  'main', 'master', 'develop', 'development', 'dev', 'trunk', 'head', 'stable', 'edge', 'nightly', 'canary', 'next',
+  'beta', 'alpha', 'rc', 'release', 'current', 'staging', 'production', 'prod', 'test', 'testing', 'unstable',
+];
+
+/**
+ * Rule broken by `value` as a tag a deployment may pin: a valid image tag (never `latest`) that is not
+ * a floating, branch-like name ({@link FLOATING_TAGS}).
+ */
+export function checkPinnedTag(value: unknown): string | undefined {
+  const rule = checkImageTag(value);
+  if (rule !== undefined) return rule;
+  if (FLOATING_TAGS.includes((value as string).toLowerCase())) {
+    return 'must be a pinned tag (a version like v1.4.2 or a commit SHA), not a floating branch-like tag '
+      + `(${FLOATING_TAGS.slice(0, 9).join(', ')}, ...): what it runs changes without a change here`;
+  }
+  return undefined;
 }
 
 /** The release actions. */
 export enum Action {
+  /** Records the tag a blue/green component runs today, when it has no release state yet. */
+  INIT = 'init',
   STAGE = 'stage',
   PROMOTE = 'promote',
   FINALIZE = 'finalize',
@@ -66,6 +70,20 @@ export class ReleaseError extends Error {
 /** The state of a component that has never been released: blue active, both colours on `tag`. */
 export function initialRelease(tag: string): ComponentRelease {
   return { active: Colour.BLUE, phase: Phase.STABLE, tags: { blue: tag, green: tag } };
+}
+
+/**
+ * The release state of a blue/green component that has none yet (new, or switched from rolling):
+ * both colours on `tag`, blue active. Refused when the component already has one.
+ */
+export function initRelease(where: string, existing: ComponentRelease | undefined, tag: string | undefined): ComponentRelease {
+  if (existing !== undefined) {
+    throw new ReleaseError(`${where}: cannot init: it already has a release state (${describePhase(existing)}); `
+      + `allowed now: ${allowedActions(existing.phase).join(', ')}`);
+  }
+  const problem = tag === undefined ? 'is required (init <tag>: the tag it runs today)' : checkPinnedTag(tag);
+  if (problem) throw new ReleaseError(`${where}: init tag ${problem}, got ${JSON.stringify(tag ?? '')}`);
+  return initialRelease(tag!);
 }
 
 /** The strategy a component's release state renders as. */
@@ -101,7 +119,7 @@ export function transition(where: string, current: ComponentRelease, action: Act
   }
   switch (action) {
     case Action.STAGE: {
-      const problem = tag === undefined ? 'is required (stage <tag>)' : checkImageTag(tag);
+      const problem = tag === undefined ? 'is required (stage <tag>)' : checkPinnedTag(tag);
       if (problem) throw new ReleaseError(`${where}: stage tag ${problem}, got ${JSON.stringify(tag ?? '')}`);
       if (current.phase !== Phase.STABLE) throw refuse('a release is in progress');
       if (tag === current.tags[current.active]) {
@@ -140,6 +158,8 @@ export function transition(where: string, current: ComponentRelease, action: Act
         default:
           throw refuse('traffic is already back on the previous colour (finalize first)');
       }
+    case Action.INIT:
+      throw refuse('it already has a release state');
     default:
       throw new ReleaseError(`${where}: unknown action "${action}"; allowed: ${Object.values(Action).join(', ')}`);
   }
@@ -180,8 +200,6 @@ export function validateReleaseState(raw: unknown, blueGreen: readonly string[],
     at(undefined, 'release state', raw, 'must be an object mapping component names to their release');
     return problems;
   }
-  const colours = Object.values(Colour) as string[];
-  const phases = Object.values(Phase) as string[];
   for (const [component, value] of Object.entries(raw as { [k: string]: unknown })) {
     if (!all.includes(component)) {
       at(component, 'release state', component, `must name a catalogue component (${all.join(', ')})`);
@@ -191,23 +209,21 @@ export function validateReleaseState(raw: unknown, blueGreen: readonly string[],
       at(component, 'release state', component, 'must only hold blue-green components (this one is released rolling)');
       continue;
     }
-    const r = (value ?? {}) as { [k: string]: unknown };
-    at(component, 'active', r.active, colours.includes(r.active as string) ? undefined : `must be one of ${colours.join(', ')}`);
-    at(component, 'phase', r.phase, phases.includes(r.phase as string) ? undefined : `must be one of ${phases.join(', ')}`);
-    const tags = (r.tags ?? {}) as { [k: string]: unknown };
-    for (const colour of colours) at(component, `tags.${colour}`, tags[colour], checkImageTag(tags[colour]));
-    for (const key of Object.keys(tags)) {
-      if (!colours.includes(key)) at(component, `tags.${key}`, tags[key], `is not a colour (${colours.join(', ')})`);
-    }
+    const shape = shapeProblems(componentReleaseSchema, value);
+    const reported = new Set(shape.map((p) => p.path.join('.')));
+    for (const p of shape) at(component, p.path.join('.') || 'release state', p.value, p.rule);
+    if (reported.has('') || reported.has('tags')) continue;
+    // The rules, on every field whose type is right
+    const r = value as { readonly [field: string]: unknown; readonly tags: { readonly [colour: string]: unknown } };
+    const rule = (field: string, check: () => string | undefined) => {
+      if (!reported.has(field)) at(component, field, field.split('.').reduce<unknown>((v, k) => (v as { [k: string]: unknown })[k], r), check());
+    };
+    rule('tags.blue', () => checkPinnedTag(r.tags.blue));
+    rule('tags.green', () => checkPinnedTag(r.tags.green));
     if (r.previousTag !== undefined) {
-      at(component, 'previousTag', r.previousTag, r.phase === Phase.STAGED ? checkImageTag(r.previousTag) : 'is only kept while staged');
+      rule('previousTag', () => (r.phase === Phase.STAGED ? checkPinnedTag(r.previousTag) : 'is only kept while staged'));
     }
-    if (r.attempt !== undefined) at(component, 'attempt', r.attempt, checkInteger(r.attempt, 0));
-    for (const key of Object.keys(r)) {
-      if (!['active', 'phase', 'tags', 'previousTag', 'attempt'].includes(key)) {
-        at(component, key, r[key], 'is not a release state field (active, phase, tags, previousTag, attempt)');
-      }
-    }
+    if (r.attempt !== undefined) rule('attempt', () => checkInteger(r.attempt, 0));
   }
   return problems;
 }

@@ -9,14 +9,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { CATALOGUE, ENVIRONMENTS, resolveEnvironments } from '../environments';
 import { alertTests } from './alert-scenarios';
-import { find, synthObjects } from './helpers';
+import { committedReleaseStates, find, synthObjects } from './helpers';
 import { distRuleGroups, promtool, promtoolPath, RuleFile, writeYamlFiles } from './promtool';
 
 // Runs real work (Pulumi engine under mocks, promtool, whole synths): generous on a loaded CI machine.
 jest.setTimeout(60_000);
 
 const RULE = 'soundcore-kcp-alerts';
-const environments = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+const environments = resolveEnvironments(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
 
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-rules-')); });

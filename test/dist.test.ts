@@ -126,7 +126,7 @@ describe('writing manifests', () => {
     expect(code).toBe(1);
     expect(errors.join('\n')).toContain('invalid configuration (2 problems)');
     expect(errors.join('\n')).toContain('production/frontend: replicas must be an integer >= 1, got 0');
-    expect(errors.join('\n')).toContain('production/auth-service: imageTag must be a pinned tag');
+    expect(errors.join('\n')).toContain('production/auth-service: imageTag has no effect: the tags of a blue/green component are owned by environments/production.release.json');
     expect(readTree(dir)).toEqual(new Map([['sentinel.yaml', 'previous output']]));
   });
 

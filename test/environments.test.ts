@@ -4,7 +4,7 @@ import {
 } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-import { configProblems } from './helpers';
+import { committedReleaseStates, configProblems } from './helpers';
 
 function prodWith(components: EnvironmentConfig['components']): EnvironmentConfig {
   return { ...production, components: { ...production.components, ...components } };
@@ -12,7 +12,7 @@ function prodWith(components: EnvironmentConfig['components']): EnvironmentConfi
 
 describe('environment registry', () => {
   test('staging and production are valid and resolve every catalogue component', () => {
-    const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+    const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
     expect(resolved.map((e) => e.name)).toEqual(['staging', 'production']);
     for (const env of resolved) {
       expect(Object.keys(env.components)).toEqual(CATALOGUE.map((c) => c.name));
@@ -20,7 +20,7 @@ describe('environment registry', () => {
   });
 
   test('component overrides win over the defaults block, field by field', () => {
-    const [stg, prod] = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+    const [stg, prod] = resolveEnvironments(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
     expect(prod.components['knowledge-service'].replicas).toBe(5);
     expect(prod.components['content-service'].replicas).toBe(3);
     expect(stg.components.frontend.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
@@ -58,10 +58,10 @@ describe('bad input is reported as a whole, naming environment, component, field
     ]);
   });
 
-  test('rejects "latest" and empty image tags in production', () => {
-    expect(configProblems([prodWith({ frontend: { imageTag: 'latest' }, 'auth-service': { imageTag: '' } })])).toEqual([
-      'production/frontend: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
-      'production/auth-service: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got ""',
+  test('rejects "latest" and empty image tags', () => {
+    expect(configProblems([{ ...staging, components: { ...staging.components, 'frontend': { imageTag: 'latest' }, 'auth-service': { imageTag: '' } } }])).toEqual([
+      'staging/frontend: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
+      'staging/auth-service: imageTag must be a pinned image tag that is also a label value (at most 63 letters, digits, "_", "." or "-", starting and ending with a letter or digit; a version like v1.4.2 or a commit SHA), got ""',
     ]);
   });
 
@@ -69,7 +69,7 @@ describe('bad input is reported as a whole, naming environment, component, field
     const bad: EnvironmentConfig = { ...staging, defaults: { ...staging.defaults, imageTag: 'LATEST' } };
     expect(configProblems([bad])).toHaveLength(CATALOGUE.length);
     expect(configProblems([{ ...staging, components: { ...staging.components, frontend: { imageTag: 'v1:2' } } }])).toEqual([
-      'staging/frontend: imageTag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got "v1:2"',
+      'staging/frontend: imageTag must be a pinned image tag that is also a label value (at most 63 letters, digits, "_", "." or "-", starting and ending with a letter or digit; a version like v1.4.2 or a commit SHA), got "v1:2"',
     ]);
   });
 
@@ -113,11 +113,11 @@ describe('bad input is reported as a whole, naming environment, component, field
 
   test('reports every problem of every environment at once', () => {
     const badStaging: EnvironmentConfig = { ...staging, components: { ...staging.components, frontend: { replicas: 0 } } };
-    const badProd = prodWith({ 'knowledge-service': { imageTag: 'latest' } });
+    const badProd = prodWith({ 'knowledge-service': { replicas: 0 } });
     const found = configProblems([badStaging, badProd]);
     expect(found).toEqual([
       'staging/frontend: replicas must be an integer >= 1, got 0',
-      'production/knowledge-service: imageTag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"',
+      'production/knowledge-service: replicas must be an integer >= 1, got 0',
     ]);
   });
 });
@@ -129,7 +129,7 @@ describe('network and secret settings are validated with the rest', () => {
   const withoutNeo4j = Object.fromEntries(Object.entries(production.network.datastores).filter(([name]) => name !== 'neo4j'));
 
   test('resolves the platform peers from their defaults, field by field', () => {
-    const [resolved] = resolveEnvironments([withNetwork({ ingressController: { namespace: 'ingress' } })], CATALOGUE);
+    const [resolved] = resolveEnvironments([withNetwork({ ingressController: { namespace: 'ingress' } })], CATALOGUE, committedReleaseStates());
     expect(resolved.network.ingressController).toEqual({
       namespace: 'ingress',
       podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
@@ -141,7 +141,7 @@ describe('network and secret settings are validated with the rest', () => {
 
   test('rejects a datastore the catalogue uses but the environment does not place', () => {
     expect(configProblems([withNetwork({ datastores: withoutNeo4j })])).toEqual([
-      'production: network.datastores.neo4j must say where neo4j runs: { podLabels, namespace? } in the cluster or { cidrs } outside it, got undefined',
+      'production: network.datastores.neo4j must say where neo4j runs: { podLabels, namespace? } in the cluster or { cidrs } outside it',
     ]);
   });
 
@@ -155,10 +155,10 @@ describe('network and secret settings are validated with the rest', () => {
         redis: { cidrs: ['0.0.0.0/0'] },
       },
     })])).toEqual([
+      'production: network.datastores.neo4j must be { podLabels, namespace? } (in the cluster) or { cidrs } (outside it), with no other field, got {"podLabels":{"app":"neo4j"},"cidrs":["10.0.0.0/8"]}',
       'production: network.datastores must name datastores the catalogue uses (postgres, mongodb, redis, neo4j), got "mysql"',
       'production: network.datastores.postgres.podLabels must be a non-empty map of Kubernetes labels (keys [prefix/]name, values of at most 63 characters of [A-Za-z0-9_.-]), got {}',
       'production: network.datastores.redis.cidrs must be an IPv4 or IPv6 CIDR such as "10.20.0.0/16", narrower than the whole address space, got "0.0.0.0/0"',
-      'production: network.datastores.neo4j must set either podLabels (in the cluster) or cidrs (outside it), got {"podLabels":{"app":"neo4j"},"cidrs":["10.0.0.0/8"]}',
     ]);
   });
 
@@ -189,7 +189,7 @@ describe('network and secret settings are validated with the rest', () => {
       'production: secrets.store.kind must be one of ClusterSecretStore, SecretStore, got "Vault"',
       'production: secrets.store.name must be a DNS-1123 subdomain (dot-separated lowercase labels, at most 253 characters), got ""',
       'production: secrets.remoteRefs must name datastores the catalogue uses (postgres, mongodb, redis, neo4j), got "mysql"',
-      'production: secrets.remoteRefs.redis must give the remote key of redis\'s connection string ({ key, property? }), got undefined',
+      'production: secrets.remoteRefs.redis must give the remote key of redis\'s connection string ({ key, property? })',
       'production: secrets.remoteRefs.neo4j must give the remote key of neo4j\'s connection string ({ key, property? }), got {"key":""}',
     ]);
   });

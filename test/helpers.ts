@@ -1,5 +1,6 @@
-import { buildApp } from '../main';
-import { CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, resolveEnvironments } from '../environments';
+import { buildApp, ROOT } from '../main';
+import { CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ReleaseStates, resolveEnvironments } from '../environments';
+import { readReleaseStates } from '../release/files';
 import { KubeObject, synthesizeCharts } from '../synth/output';
 
 /** A loosely-typed Kubernetes object for assertions (tests read deep paths freely). */
@@ -10,8 +11,14 @@ export type Obj = KubeObject & { spec?: any; data?: any; metadata: KubeObject['m
 export function synthObjects(
   environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
   catalogue: readonly ComponentSpec[] = CATALOGUE,
+  releaseStates: ReleaseStates = committedReleaseStates(),
 ): Map<string, Obj[]> {
-  return synthesizeCharts(buildApp(resolveEnvironments(environments, catalogue), catalogue)) as Map<string, Obj[]>;
+  return synthesizeCharts(buildApp(resolveEnvironments(environments, catalogue, releaseStates), catalogue)) as Map<string, Obj[]>;
+}
+
+/** The release state files committed in environments/ (what `npm run synth` reads). */
+export function committedReleaseStates(): ReleaseStates {
+  return readReleaseStates(ROOT, ENVIRONMENTS);
 }
 
 /** Finds exactly one object by kind and name, or fails with what exists. */
@@ -40,12 +47,16 @@ export function withChanges(env: EnvironmentConfig, patch: Partial<EnvironmentCo
 }
 
 /** The problems `resolveEnvironments` reports for these inputs, formatted one per line, or [] when valid. */
-export function configProblems(environments: readonly EnvironmentConfig[], catalogue: readonly ComponentSpec[] = CATALOGUE): string[] {
+export function configProblems(
+  environments: readonly EnvironmentConfig[],
+  catalogue: readonly ComponentSpec[] = CATALOGUE,
+  releaseStates: ReleaseStates = committedReleaseStates(),
+): string[] {
   try {
-    resolveEnvironments(environments, catalogue);
+    resolveEnvironments(environments, catalogue, releaseStates);
     return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
+    return e.message.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
   }
 }

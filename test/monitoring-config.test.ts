@@ -3,7 +3,7 @@ import {
   resolveEnvironments,
 } from '../environments';
 import { production } from '../environments/production';
-import { configProblems, find, synthObjects } from './helpers';
+import { committedReleaseStates, configProblems, find, synthObjects } from './helpers';
 
 
 function prodWith(monitoring: MonitoringOverrides): EnvironmentConfig {
@@ -12,7 +12,7 @@ function prodWith(monitoring: MonitoringOverrides): EnvironmentConfig {
 
 describe('monitoring configuration', () => {
   test('every environment starts from the seed\'s thresholds and kube-prometheus-stack\'s release label', () => {
-    for (const env of resolveEnvironments(ENVIRONMENTS, CATALOGUE)) {
+    for (const env of resolveEnvironments(ENVIRONMENTS, CATALOGUE, committedReleaseStates())) {
       expect(env.monitoring).toEqual(MONITORING_DEFAULTS);
     }
     expect(MONITORING_DEFAULTS.prometheusSelector).toEqual({ release: 'prometheus' });
@@ -30,7 +30,7 @@ describe('monitoring configuration', () => {
     // GIVEN production with a stricter error ratio held for longer
     const env = prodWith({ alerts: { HighErrorRate: { threshold: 0.02, for: '10m' } } });
     // WHEN
-    const [resolved] = resolveEnvironments([env], CATALOGUE);
+    const [resolved] = resolveEnvironments([env], CATALOGUE, committedReleaseStates());
     const rules = find(synthObjects([env]).get('production')!, 'PrometheusRule', 'soundcore-kcp-alerts').spec.groups[0].rules;
     // THEN
     expect(resolved.monitoring.alerts.HighErrorRate).toEqual({ threshold: 0.02, for: '10m', severity: 'critical', team: 'backend' });
@@ -68,8 +68,8 @@ describe('bad monitoring configuration is rejected before anything is synthesize
   test('rejects an unknown alert, severity or empty team', () => {
     const alerts = { HighLatency: { for: '5m' }, HighCPUUsage: { severity: 'page', team: '' } } as unknown as MonitoringOverrides['alerts'];
     expect(configProblems([prodWith({ alerts })])).toEqual([
-      'production: monitoring.alerts must name an alert (HighErrorRate, HighResponseTime, PodDown, HighCPUUsage, HighMemoryUsage, DatabasePoolExhausted), got "HighLatency"',
       'production: monitoring.alerts.HighCPUUsage.severity must be one of critical, warning, info, got "page"',
+      'production: monitoring.alerts.HighLatency is an unknown field (fields here: HighErrorRate, HighResponseTime, PodDown, HighCPUUsage, HighMemoryUsage, DatabasePoolExhausted)',
       'production: monitoring.alerts.HighCPUUsage.team must be a non-empty label value (letters, digits, "-", "_" or "."), got ""',
     ]);
   });

@@ -8,7 +8,7 @@ import { production } from '../environments/production';
 import { readReleaseStates, releaseFile } from '../release/files';
 import { Action, ComponentRelease, initialRelease, Phase, ReleaseError, transition } from '../release/state';
 import { release } from '../scripts/release';
-import { find, Obj } from './helpers';
+import { committedReleaseStates, find, Obj } from './helpers';
 import { assertReleaseInvariants } from './invariants';
 
 // Runs real work (Pulumi engine under mocks, promtool, whole synths): generous on a loaded CI machine.
@@ -17,6 +17,8 @@ jest.setTimeout(30_000);
 const K = 'knowledge-service'; // autoscaled in production (5..10)
 const C = 'content-service'; // fixed 3 replicas in production
 const V1 = 'v1.0.0';
+/** The committed production release state, which the tests change component by component. */
+const COMMITTED = committedReleaseStates().production as object;
 const V2 = 'v1.1.0';
 
 const stable: ComponentRelease = { active: Colour.BLUE, phase: Phase.STABLE, tags: { blue: V1, green: 'v0.9.0' } };
@@ -27,7 +29,7 @@ const rolledBack = transition('t', promoted, Action.ROLLBACK);
 /** Production objects with `state` applied to both test components. */
 function productionWith(state: ComponentRelease): Obj[] {
   const releases = { [K]: state, [C]: state };
-  return synthesizeObjects([production], CATALOGUE, { production: releases }).get('production') as Obj[];
+  return synthesizeObjects([production], CATALOGUE, { production: { ...COMMITTED, ...releases } }).get('production') as Obj[];
 }
 
 function view(objs: Obj[], component: string) {
@@ -79,7 +81,7 @@ describe('legal release transitions, as synthesized', () => {
     const objs = productionWith(state);
     expect(view(objs, K)).toEqual(autoscaled);
     expect(view(objs, C)).toEqual(fixed);
-    assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { [K]: state, [C]: state } })[0]);
+    assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { ...COMMITTED, [K]: state, [C]: state } })[0]);
   });
 
   test('staging the same tag again after an abort runs a new smoke-test Job, not the completed one', () => {
@@ -111,7 +113,7 @@ describe('legal release transitions, as synthesized', () => {
     expect(seen.size).toBeGreaterThanOrEqual(8);
     for (const state of seen.values()) {
       const objs = productionWith(state);
-      assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { [K]: state, [C]: state } })[0]);
+      assertReleaseInvariants(objs, resolveEnvironments([production], CATALOGUE, { production: { ...COMMITTED, [K]: state, [C]: state } })[0]);
     }
   });
 });
@@ -134,7 +136,7 @@ describe('illegal release transitions are refused', () => {
       't: cannot rollback while rolled back: traffic on blue (v1.0.0), green (v1.1.0) still at full size: traffic is already back on the previous colour (finalize first); allowed now: finalize'],
     ['rollback with no previous version', initialRelease(V1), Action.ROLLBACK, undefined,
       't: cannot rollback while stable: traffic on blue (v1.0.0), green (v1.0.0) on standby: both colours run v1.0.0, there is no previous version; allowed now: stage, rollback'],
-    ['a malformed tag', stable, Action.STAGE, 'v1.1.0:rc', 't: stage tag must be a pinned image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters; a version like v1.4.2 or a commit SHA), got "v1.1.0:rc"'],
+    ['a malformed tag', stable, Action.STAGE, 'v1.1.0:rc', 't: stage tag must be a pinned image tag that is also a label value (at most 63 letters, digits, "_", "." or "-", starting and ending with a letter or digit; a version like v1.4.2 or a commit SHA), got "v1.1.0:rc"'],
     ['a latest tag', stable, Action.STAGE, 'latest', 't: stage tag must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest", got "latest"'],
     ['stage without a tag', stable, Action.STAGE, undefined, 't: stage tag is required (stage <tag>), got ""'],
     ['staging the tag that already serves traffic', stable, Action.STAGE, V1, 't: cannot stage v1.0.0: the active colour blue already runs it'],
@@ -147,7 +149,9 @@ describe('illegal release transitions are refused', () => {
 describe('release state files are validated with the rest of the configuration', () => {
   const problems = (state: unknown) => {
     try {
-      resolveEnvironments(ENVIRONMENTS, CATALOGUE, { production: state });
+      // (the other components keep their committed state, so that only these problems are reported)
+      const merged = state !== null && typeof state === 'object' ? { ...COMMITTED, ...state } : state;
+      resolveEnvironments(ENVIRONMENTS, CATALOGUE, { production: merged });
       return [];
     } catch (e) {
       return (e as ConfigError).problems.map((p) => `${p.component ?? ''} ${p.field} ${p.rule}`);
@@ -165,9 +169,9 @@ describe('release state files are validated with the rest of the configuration',
     })).toEqual([
       `${K} production.release.json active must be one of blue, green`,
       `${K} production.release.json phase must be one of stable, staged, promoted, rolled-back`,
+      `${K} production.release.json tags.purple is an unknown field (fields here: blue, green)`,
+      `${K} production.release.json extra is an unknown field (fields here: active, phase, tags, previousTag, attempt)`,
       `${K} production.release.json tags.blue must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
-      `${K} production.release.json tags.purple is not a colour (blue, green)`,
-      `${K} production.release.json extra is not a release state field (active, phase, tags, previousTag, attempt)`,
       'billing-service production.release.json release state must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service)',
     ]);
   });
@@ -178,6 +182,8 @@ describe('release state files are validated with the rest of the configuration',
     expect(() => resolveEnvironments([staging], CATALOGUE, { staging: { frontend: initialRelease(V1) } }))
       .toThrow('staging/frontend: staging.release.json release state must only hold blue-green components (this one is released rolling), got "frontend"');
     expect(problems('invalid JSON in production.release.json: Unexpected token')).toEqual([
+      ...CATALOGUE.map((c) => `${c.name} release state is missing from environments/production.release.json, which owns the tags `
+        + `of a blue/green component: record the tag it runs with \`npm run release -- production ${c.name} init <tag>\``),
       ' production.release.json release state must be an object mapping component names to their release',
     ]);
   });
@@ -228,7 +234,11 @@ describe('the release command', () => {
 
   test('creates the state file of an environment that has none yet, from the initial state', () => {
     fs.rmSync(releaseFile(root, 'production'));
-    expect(run('production', C, 'stage', V2)).toBe(0);
+    // GIVEN an environment whose components start from the tag in its file (no release state yet)
+    const fresh = { ...production, defaults: { ...production.defaults, imageTag: V1 } };
+    expect(release(['production', C, 'stage', V2], {
+      root, environments: [fresh], out: (l) => lines.push(l), err: (l) => errors.push(l),
+    })).toBe(0);
     const state = JSON.parse(stateFile());
     expect(Object.keys(state)).toEqual(CATALOGUE.map((c) => c.name).sort());
     expect(state[C]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1 });

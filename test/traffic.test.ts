@@ -6,7 +6,7 @@ import {
 import { staging } from '../environments/staging';
 import { ACME_SOLVER, ROOT, synthesizeObjects } from '../main';
 import { readReleaseStates } from '../release/files';
-import { find, Obj, ofKind, synthObjects } from './helpers';
+import { committedReleaseStates, find, Obj, ofKind, synthObjects } from './helpers';
 import { Address, Cluster, Endpoint, isAllowed, Pod, Policy, Port, tcp, udp } from './netpol';
 
 /**
@@ -83,7 +83,7 @@ function declaredFlows(world: World, catalogue: readonly ComponentSpec[]): Set<s
     if (c.exposesMetrics === true) add('prometheus', c.name, tcp(c.containerPort));
     for (const callee of c.calls ?? []) {
       if (callee === PlatformService.INGRESS_CONTROLLER) add(c.name, 'ingress-controller', tcp(net.ingressController.httpsPort));
-      else add(c.name, callee.name, tcp(callee.containerPort));
+      else add(c.name, callee.name, tcp(catalogue.find((x) => x.name === callee.name)!.containerPort));
     }
     for (const d of c.datastores ?? []) add(c.name, d.name, tcp(d.port));
   }
@@ -123,7 +123,7 @@ function matrix(world: World, catalogue: readonly ComponentSpec[]) {
   return { allowed, expected, checks };
 }
 
-const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE);
+const resolved = resolveEnvironments(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
 const objects = synthObjects();
 
 describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (name, env) => {
@@ -232,7 +232,7 @@ describe('an environment with datastores elsewhere and another ingress controlle
       },
     },
   };
-  const [env] = resolveEnvironments([qa], CATALOGUE);
+  const [env] = resolveEnvironments([qa], CATALOGUE, committedReleaseStates());
   const objs = synthObjects([qa]).get('qa')!;
   const world = worldOf(env, objs, CATALOGUE);
 
