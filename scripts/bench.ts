@@ -116,7 +116,10 @@ function gateScaling(n: number): string {
   return `in-process gate, ${String(n).padStart(3)} components    median ${times[2].toFixed(0).padStart(5)} ms  (${tree.size} objects, ${(times[2] / tree.size).toFixed(2)} ms per object)`;
 }
 
-/** The whole `npm test`, `runs` times in fresh processes; each run's time goes to stderr as it ends. */
+/**
+ * The whole `npm test`, `runs` times in fresh processes; each run's time goes to stderr as it ends,
+ * with the load average (npm test itself keeps about one core busy; much more means a busy machine).
+ */
 function npmTest(runs: number): string[] {
   const seconds: number[] = [];
   for (let i = 1; i <= runs; i++) {
@@ -127,7 +130,7 @@ function npmTest(runs: number): string[] {
       const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').slice(-60).join('\n');
       throw new Error(`npm test failed on run ${i} of ${runs} (exit ${result.status ?? result.signal}); the end of its output:\n${output}`);
     }
-    process.stderr.write(`npm test run ${i}/${runs}: ${s.toFixed(1)} s\n`);
+    process.stderr.write(`npm test run ${i}/${runs}: ${s.toFixed(1)} s (load average now ${os.loadavg()[0].toFixed(2)})\n`);
     seconds.push(s);
   }
   seconds.sort((a, b) => a - b);
