@@ -199,6 +199,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
       throw new PropsError(where, 'release', props.release, 'must be ReleaseStrategy.rolling(...) or ReleaseStrategy.blueGreen(...)');
     }
     validateResources(where, props.resources);
+    validateWritablePaths(where, props.writablePaths ?? ['/tmp']);
     const sizeLimit = writableSizeLimitText(props.writableSizeLimit);
     assertValid(where, 'writableSizeLimit', sizeLimit, checkQuantity(sizeLimit, 'memory'));
 
@@ -458,6 +459,20 @@ function writableSizeLimitText(limit: Size | string | undefined): string {
 }
 
 /** `/app/.next/cache` -> `app-next-cache`: a DNS label naming the emptyDir of a writable path. */
+/** Each writable path is absolute and gets an emptyDir of its own (volume names must not collide). */
+function validateWritablePaths(where: string, paths: readonly string[]): void {
+  const volumes = new Map<string, string>();
+  for (const p of paths) {
+    assertValid(where, 'writablePaths', p, typeof p === 'string' && /^\/\S*$/.test(p) ? undefined : 'must be absolute paths without spaces');
+    const volume = volumeNameFor(p);
+    const other = volumes.get(volume);
+    if (other !== undefined) {
+      throw new PropsError(where, 'writablePaths', p, `must each get a volume of their own ("${other}" already gets the emptyDir "${volume}")`);
+    }
+    volumes.set(volume, p);
+  }
+}
+
 function volumeNameFor(path: string): string {
   return path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
 }

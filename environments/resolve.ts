@@ -297,6 +297,8 @@ function merge(defaults: ComponentDefaults, o: ComponentOverrides): ComponentSet
   };
 }
 
+const HTTP_PATH = /^\/\S*$/;
+
 /** Problems of the catalogue itself: names, ports, duplicates. */
 export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -307,7 +309,9 @@ export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigPr
     at(c.name, 'name', c.name, checkDnsLabel(c.name));
     at(c.name, 'containerPort', c.containerPort, checkPort(c.containerPort));
     at(c.name, 'servicePort', c.servicePort, checkPort(c.servicePort));
-    at(c.name, 'healthPath', c.healthPath, c.healthPath?.startsWith('/') ? undefined : 'must be an absolute HTTP path');
+    at(c.name, 'healthPath', c.healthPath, HTTP_PATH.test(c.healthPath) ? undefined : 'must be an absolute HTTP path (no spaces)');
+    c.smokePaths.forEach((p, i) => at(c.name, `smokePaths[${i}]`, p, HTTP_PATH.test(p) ? undefined : 'must be an absolute HTTP path (no spaces)'));
+    if (c.smokePaths.length === 0) at(c.name, 'smokePaths', c.smokePaths, 'must list at least one path (the smoke test checks a staged version with them)');
     if (c.tier === Tier.BACKEND && c.exposesMetrics !== true) {
       at(c.name, 'exposesMetrics', c.exposesMetrics, 'must be true for a backend (every backend is scraped and alerted on)');
     }
@@ -450,12 +454,13 @@ export function validateEnvironment(
   }
   const recorded = releaseState !== null && typeof releaseState === 'object' ? releaseState as { readonly [c: string]: unknown } : {};
   const stateFile = `environments/${envName}.release.json`;
+  const componentProblems: ConfigProblem[] = [];
   // Image tags have one owner each: the environment file for a rolling component, the release
   // state file for a blue/green one. A tag written where it has no effect is an error.
   let defaultTagUsed = false;
   for (const spec of catalogue) {
     const settings = resolved.components[spec.name];
-    problems.push(...validateComponent(envName, spec.name, settings));
+    componentProblems.push(...validateComponent(envName, spec.name, settings));
     const override = env.components[spec.name]?.imageTag;
     if (settings.strategy === ReleaseMode.BLUE_GREEN) {
       const state = recorded[spec.name];
@@ -469,11 +474,13 @@ export function validateEnvironment(
       }
     } else {
       if (override === undefined) defaultTagUsed = true;
-      at('imageTag', settings.imageTag, settings.imageTag === undefined
+      const rule = settings.imageTag === undefined
         ? 'is required: set it under components or defaults (a version like v1.4.2 or a commit SHA)'
-        : checkPinnedTag(settings.imageTag), spec.name);
+        : checkPinnedTag(settings.imageTag);
+      if (rule !== undefined) componentProblems.push({ environment: envName, component: spec.name, field: 'imageTag', value: settings.imageTag, rule });
     }
   }
+  problems.push(...blameDefaults(env, catalogue, componentProblems));
   if (env.defaults.imageTag !== undefined && !defaultTagUsed) {
     at('defaults.imageTag', env.defaults.imageTag, 'has no effect: no component takes its tag from defaults '
       + `(rolling components set their own; blue/green ones take theirs from ${stateFile}); remove it`);
@@ -483,6 +490,34 @@ export function validateEnvironment(
   problems.push(...validateNetwork(envName, env.namespace, resolved.network, usedDatastores(catalogue)));
   problems.push(...validateSecrets(envName, env, usedDatastores(catalogue)));
   return problems;
+}
+
+/**
+ * The same problem on every component that takes a field from `defaults` is one problem of
+ * `defaults.<field>`, reported once; anything else stays with its component.
+ */
+function blameDefaults(env: EnvironmentConfig, catalogue: readonly ComponentSpec[], found: readonly ConfigProblem[]): ConfigProblem[] {
+  // The granularity of `merge`: resources and probes are taken from defaults one half at a time.
+  const mergedAt = (field: string) => field.split('.').slice(0, /^(resources|probes)\./.test(field) ? 2 : 1);
+  const inherits = (component: string, field: string) => valueAt(env.components[component], mergedAt(field)) === undefined;
+  const key = (p: ConfigProblem) => `${p.field}\n${p.rule}\n${JSON.stringify(p.value)}`;
+  const groups = new Map<string, ConfigProblem[]>();
+  for (const p of found) {
+    if (p.component !== undefined && inherits(p.component, p.field)) groups.set(key(p), [...groups.get(key(p)) ?? [], p]);
+  }
+  const result: ConfigProblem[] = [];
+  const reported = new Set<string>();
+  for (const p of found) {
+    const group = groups.get(key(p));
+    const everyInheritor = group !== undefined && catalogue.filter((c) => inherits(c.name, p.field)).every((c) => group.some((g) => g.component === c.name));
+    if (!everyInheritor) {
+      result.push(p);
+    } else if (!reported.has(key(p))) {
+      reported.add(key(p));
+      result.push({ ...p, component: undefined, field: `defaults.${p.field}` });
+    }
+  }
+  return result;
 }
 
 const SEVERITIES: readonly string[] = Object.values(AlertSeverity);
