@@ -427,8 +427,8 @@ export function valueAt(root: unknown, path: readonly (string | number)[]): unkn
 }
 
 /**
- * The known word closest to `word` (case-insensitive edit distance at most a third of its length,
- * and at least 1 for short words; or one being the other plus a plural "s"), when there is one.
+ * The known word closest to `word` by case-insensitive edit distance, when that distance is at most
+ * 2, or a third of the word's length for longer words; `undefined` when nothing is that close.
  */
 export function closest(word: string, known: readonly string[]): string | undefined {
   const w = word.toLowerCase();
