@@ -398,12 +398,14 @@ export interface WriteOptions {
   readonly environments?: readonly EnvironmentConfig[];
   /** Components to deploy. @default CATALOGUE */
   readonly catalogue?: readonly ComponentSpec[];
-  /** Release states by environment. @default - read from environments/<env>.release.json */
+  /** Release states by environment. @default - read from environments/<env>.release.json, holding the lock */
   readonly releaseStates?: ReleaseStates;
   /** Folder to write. @default <root>/dist */
   readonly outdir?: string;
   /** A second folder receiving a copy (the `cdk8s synth` CLI's output). @default - none */
   readonly copyTo?: string;
+  /** How long to wait for a release or synth writing `outdir` to finish. @default 10000 */
+  readonly lockWaitMs?: number;
   /** Where progress and errors go. @default process.stdout / process.stderr */
   readonly out?: (line: string) => void;
   readonly err?: (line: string) => void;
@@ -411,30 +413,47 @@ export interface WriteOptions {
 
 /**
  * Synthesizes and writes the manifests. Returns the exit code: 0, or 1 when the configuration or a
- * construct is invalid, in which case nothing is written and `outdir` is left as it was.
+ * construct is invalid, another release or synth is writing, or writing failed; then nothing is
+ * written and `outdir` is left as it was. The release states are read and `outdir` is written
+ * holding `outdir`'s lock, and `outdir` is replaced all or nothing (synth/transaction.ts).
  */
 export function writeManifests(o: WriteOptions = {}): number {
   const started = process.hrtime.bigint();
   const out = o.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = o.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const outdir = path.resolve(o.outdir ?? path.join(ROOT, 'dist'));
+  const shown = path.relative(ROOT, outdir) || outdir;
+  // Errors with a cause the user can act on; anything else is a bug, shown with its stack.
+  // (Write errors are recognized by name: synth/lock.ts and synth/transaction.ts define them.)
+  const reasonOf = (e: unknown) => (e instanceof ConfigError || e instanceof UnsafeOutputError
+    || (e instanceof Error && ['LockBusyError', 'WriteFailedError', 'RecoveryError'].includes(e.name))
+    ? (e as Error).message : (e as Error).stack ?? String(e));
+  let diff = undefined as ReturnType<typeof diffTree> | undefined;
   let tree: OutputTree;
   try {
-    tree = synthesize(o.environments, o.catalogue, o.releaseStates);
+    tree = writeTree(outdir, () => {
+      const produced = synthesize(o.environments, o.catalogue, o.releaseStates);
+      diff = diffTree(outdir, produced);
+      return produced;
+    }, { waitMs: o.lockWaitMs, note: (line) => err(`note: ${line}`) }).tree;
   } catch (e) {
-    const reason = e instanceof ConfigError || e instanceof UnsafeOutputError ? e.message : (e as Error).stack ?? String(e);
-    err(`synth failed, nothing written (${path.relative(ROOT, outdir) || outdir} left unchanged): ${reason}`);
+    err(`synth failed, nothing written (${shown} left unchanged): ${reasonOf(e)}`);
     return 1;
   }
-  const diff = diffTree(outdir, tree);
-  const changes = diff.changed.length + diff.missing.length + diff.extra.length;
-  if (changes > 0) writeTree(outdir, tree); // an unchanged tree is left alone (and its timestamps too)
-  if (o.copyTo !== undefined && path.resolve(o.copyTo) !== outdir) writeTree(o.copyTo, tree);
+  if (o.copyTo !== undefined && path.resolve(o.copyTo) !== outdir) {
+    try {
+      writeTree(o.copyTo, tree, { waitMs: o.lockWaitMs });
+    } catch (e) {
+      err(`synth wrote ${shown}/, but not its copy ${o.copyTo}: ${reasonOf(e)}`);
+      return 1;
+    }
+  }
 
+  const { changed, missing, extra } = diff!;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const summary = changes === 0 ? 'unchanged'
-    : `${diff.missing.length} added, ${diff.changed.length} changed, ${diff.extra.length} removed`;
-  out(`${path.relative(ROOT, outdir) || outdir}/: ${tree.size} files, ${summary} (${ms.toFixed(0)} ms)`);
+  const summary = changed.length + missing.length + extra.length === 0 ? 'unchanged'
+    : `${missing.length} added, ${changed.length} changed, ${extra.length} removed`;
+  out(`${shown}/: ${tree.size} files, ${summary} (${ms.toFixed(0)} ms)`);
   return 0;
 }
 

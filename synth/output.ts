@@ -6,10 +6,9 @@
  * `kubectl apply -f dist/<environment>` works in one pass on an empty cluster: kubectl reads a
  * folder's files in lexical order.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { assertNoCredentialLikeValues, assertNoLiteralSecrets } from './guards';
+import { Failpoint, OutputStore, readTree as readFolder } from './transaction';
 import { toYaml } from './yaml';
 
 /** A Kubernetes object as synthesized. */
@@ -91,17 +90,7 @@ export function renderTree(charts: Map<string, KubeObject[]>, documents: Readonl
 
 /** Reads every file below `dir` into a tree (empty when `dir` does not exist). */
 export function readTree(dir: string): OutputTree {
-  const tree: OutputTree = new Map();
-  const walk = (rel: string) => {
-    const abs = path.join(dir, rel);
-    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
-      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(relPath);
-      else tree.set(relPath, fs.readFileSync(path.join(dir, relPath), 'utf8'));
-    }
-  };
-  if (fs.existsSync(dir)) walk('');
-  return tree;
+  return readFolder(dir);
 }
 
 /** Differences between the tree on disk and a freshly rendered one. */
@@ -124,23 +113,53 @@ export function diffTree(dir: string, expected: OutputTree): TreeDiff {
   };
 }
 
+/** Options of {@link writeTree}. */
+export interface WriteTreeOptions {
+  /** The command writing, named to a second writer that finds the lock taken. @default 'synth' */
+  readonly command?: string;
+  /** How long to wait for another writer of the same folder. @default 10000 */
+  readonly waitMs?: number;
+  /** Receives one line per thing worth telling: an interrupted earlier write undone, waiting for another writer. */
+  readonly note?: (line: string) => void;
+  /** Interrupts the write at a step (tests). @default from KCP_FAILPOINT */
+  readonly failpoint?: Failpoint;
+}
+
+/** What {@link writeTree} did. */
+export interface WriteTreeResult {
+  /** The tree now in the folder. */
+  readonly tree: OutputTree;
+  /** Whether it differed from what was there (else nothing was written). */
+  readonly changed: boolean;
+}
+
 /**
- * Replaces `dir` with exactly `tree`. The new tree is written beside it first and swapped in with
- * renames, so a failure leaves the previous `dir` as it was.
+ * Replaces `dir` with exactly `tree`, or with the tree `produce` returns, all or nothing: holding
+ * `dir`'s lock (so that a tree produced from the release state files is not overwritten by, and
+ * does not overwrite, a release running meanwhile), after undoing any write of `dir` that was
+ * interrupted, and only when the tree differs from what is there (an unchanged folder keeps its
+ * timestamps). See synth/transaction.ts for the guarantee: `dir` is swapped in one atomic step on
+ * Linux, by journaled renames elsewhere; a crash at any point leaves the old tree or the new one.
+ * @throws LockBusyError when another writer still holds the lock after `waitMs`
+ * @throws WriteFailedError when writing failed (everything was put back), RecoveryError when an
+ * interrupted write cannot be undone; and whatever `produce` throws (nothing was written)
  */
-export function writeTree(dir: string, tree: OutputTree): void {
-  const target = path.resolve(dir);
-  const staging = `${target}.tmp-${process.pid}`;
-  const previous = `${target}.old-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  for (const [file, content] of tree) {
-    const abs = path.join(staging, file);
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, content);
+export function writeTree(dir: string, tree: OutputTree | (() => OutputTree), options: WriteTreeOptions = {}): WriteTreeResult {
+  const note = options.note ?? (() => undefined);
+  const store = OutputStore.open(dir, {
+    command: options.command ?? 'synth',
+    waitMs: options.waitMs,
+    failpoint: options.failpoint,
+    onWait: (holder) => note(`waiting for ${holder.command} (pid ${holder.pid}) to finish`),
+  });
+  try {
+    for (const line of store.notes) note(line);
+    const produced = typeof tree === 'function' ? tree() : tree;
+    const current = readTree(dir);
+    const changed = current.size !== produced.size || [...produced].some(([file, content]) => current.get(file) !== content);
+    if (changed) store.commit({ tree: produced, current });
+    return { tree: produced, changed };
+  } finally {
+    store.close();
   }
-  fs.mkdirSync(staging, { recursive: true });
-  const hadPrevious = fs.existsSync(target);
-  if (hadPrevious) fs.renameSync(target, previous);
-  fs.renameSync(staging, target);
-  if (hadPrevious) fs.rmSync(previous, { recursive: true, force: true });
 }

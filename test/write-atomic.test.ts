@@ -1,0 +1,244 @@
+/**
+ * All-or-nothing writes of dist/ and the files written with it (synth/transaction.ts): a process
+ * killed at every step of a write, on both swap paths, leaves the old or the new version, and the
+ * next writer's recovery leaves exactly the old one (uncommitted) or the new one (committed).
+ */
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+import { writeTree } from '../synth/output';
+import { exchangeDirs, exchangeUnavailable } from '../synth/exchange';
+import { acquireLock, LockBusyError } from '../synth/lock';
+import {
+  digest, InjectedFault, OutputStore, readTree, RECOVERY_STEPS, RecoveryError, scratchPaths, Step, WRITE_STEPS, WriteFailedError,
+} from '../synth/transaction';
+
+jest.setTimeout(20_000);
+
+const OLD: ReadonlyMap<string, string> = new Map([
+  ['staging/00-namespace-s.yaml', 'kind: Namespace\n'], ['staging/48-deployment-a.yaml', 'image: a:v1\n'],
+  ['production/00-namespace-p.yaml', 'kind: Namespace\n'], ['production/48-deployment-a.yaml', 'image: a:v1\n'],
+  ['production/48-deployment-b.yaml', 'image: b:v1\n'],
+]);
+/** The new production folder: one file changed, one removed, one added. */
+const NEW_PRODUCTION: ReadonlyMap<string, string> = new Map([
+  ['00-namespace-p.yaml', 'kind: Namespace\n'], ['48-deployment-a.yaml', 'image: a:v2\n'], ['64-job-smoke.yaml', 'kind: Job\n'],
+]);
+const NEW: ReadonlyMap<string, string> = new Map([
+  ...[...OLD].filter(([f]) => !f.startsWith('production/')),
+  ...[...NEW_PRODUCTION].map(([f, c]) => [`production/${f}`, c] as const),
+]);
+const STATE_OLD = '{ "a": "v1" }\n';
+const STATE_NEW = '{ "a": "v2" }\n';
+
+let work: string;
+let child: string;
+
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-write-'));
+  child = path.join(work, 'write-child.js');
+  buildSync({
+    entryPoints: [path.join(__dirname, 'fixtures', 'write-child.ts')], outfile: child, bundle: true, platform: 'node',
+    target: 'node20', logLevel: 'error', minifyWhitespace: true,
+  });
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/** A project root with dist/ = OLD and a state file = STATE_OLD. */
+function makeRoot(): string {
+  const root = fs.mkdtempSync(path.join(work, 'root-'));
+  for (const [file, content] of OLD) {
+    fs.mkdirSync(path.dirname(path.join(root, 'dist', file)), { recursive: true });
+    fs.writeFileSync(path.join(root, 'dist', file), content);
+  }
+  fs.mkdirSync(path.join(root, 'environments'));
+  fs.writeFileSync(stateFile(root), STATE_OLD);
+  return root;
+}
+const stateFile = (root: string) => path.join(root, 'environments', 'production.release.json');
+
+/** What a test compares: the whole dist/ tree, the state file, and every entry of the root. */
+function observe(root: string) {
+  const dist = path.join(root, 'dist');
+  return {
+    dist: fs.existsSync(dist) ? digest(readTree(dist)) : 'missing',
+    state: fs.existsSync(stateFile(root)) ? fs.readFileSync(stateFile(root), 'utf8') : 'missing',
+    entries: [...fs.readdirSync(root), ...fs.readdirSync(path.join(root, 'environments')).map((e) => `environments/${e}`)].sort(),
+  };
+}
+const CLEAN = ['dist', 'environments', 'environments/production.release.json'];
+const BEFORE = { dist: digest(OLD), state: STATE_OLD, entries: CLEAN };
+const AFTER = { dist: digest(NEW), state: STATE_NEW, entries: CLEAN };
+
+/** Runs the child; resolves with its exit status or signal and output. */
+function runChild(root: string, env: NodeJS.ProcessEnv, recoverOnly = false): Promise<{ code: number | null; signal: string | null; out: string }> {
+  const spec = {
+    outdir: path.join(root, 'dist'), folder: path.join(root, 'dist', 'production'), tree: [...NEW_PRODUCTION],
+    files: [[stateFile(root), STATE_NEW]], recoverOnly,
+  };
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [child, JSON.stringify(spec)], { env: { ...process.env, ...env }, timeout: 15_000 });
+    let out = '';
+    p.stdout.on('data', (d) => { out += String(d); });
+    p.stderr.on('data', (d) => { out += String(d); });
+    p.on('error', reject);
+    p.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/** Recovers `root` in this process, as the next writer does; returns its notes. */
+function recover(root: string): string[] {
+  const store = OutputStore.open(path.join(root, 'dist'), { command: 'test recover', waitMs: 1000 });
+  store.close();
+  return store.notes;
+}
+
+const COMMITTED: readonly Step[] = ['committed', 'cleaned'];
+const MODES = [['one atomic exchange', 'on'], ['two journaled renames', 'off']] as const;
+const CASES = MODES.flatMap(([mode, exchange]) => WRITE_STEPS
+  .filter((step) => exchange === 'off' || step !== 'swap-half-done') // never reached with an exchange
+  .map((step) => [mode, exchange, step] as const));
+
+describe('a write killed (SIGKILL) at every step', () => {
+  // The children run concurrently (one per case), each on its own root.
+  const results = new Map<string, { root: string; run: { code: number | null; signal: string | null; out: string } }>();
+  beforeAll(async () => {
+    await Promise.all(CASES.map(async ([, exchange, step]) => {
+      const root = makeRoot();
+      results.set(`${exchange} ${step}`, { root, run: await runChild(root, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }) });
+    }));
+  });
+
+  test.each(CASES)('%s (KCP_DIR_EXCHANGE=%s), killed at %s: old or new, then the next writer leaves exactly the old or the new', (_mode, exchange, step) => {
+    const { root, run } = results.get(`${exchange} ${step}`)!;
+    expect(run).toMatchObject({ signal: 'SIGKILL' });
+    const crashed = observe(root);
+    // Right after the crash: dist/ is one whole tree, old or new (dist/production is missing only
+    // between the two renames of the fallback), and the state file holds one whole version.
+    const withoutProduction = new Map([...OLD].filter(([f]) => !f.startsWith('production/')));
+    expect([digest(OLD), digest(NEW), ...(step === 'swap-half-done' ? [digest(withoutProduction)] : [])]).toContain(crashed.dist);
+    expect([STATE_OLD, STATE_NEW]).toContain(crashed.state);
+
+    const notes = recover(root);
+    expect(observe(root)).toEqual(COMMITTED.includes(step) ? AFTER : BEFORE);
+    if (WRITE_STEPS.indexOf(step) >= WRITE_STEPS.indexOf('journal-written') && !COMMITTED.includes(step)) {
+      expect(notes).toEqual([expect.stringMatching(/^an earlier `test write` \(pid \d+, started .*\) was interrupted before it completed; restored environments\/production.release.json and dist\/production\/ as they were before it$/)]);
+    }
+    expect(recover(root)).toEqual([]); // nothing left to do
+  });
+});
+
+test('a recovery killed at each of its steps is completed by the next one, on both swap paths', async () => {
+  await Promise.all(MODES.map(async ([, exchange]) => {
+    const root = makeRoot();
+    expect(await runChild(root, { KCP_FAILPOINT: 'swapped', KCP_DIR_EXCHANGE: exchange })).toMatchObject({ signal: 'SIGKILL' });
+    expect(observe(root)).toMatchObject({ dist: digest(NEW), state: STATE_NEW });
+    for (const step of RECOVERY_STEPS) {
+      const run = await runChild(root, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }, true);
+      expect(run).toMatchObject({ signal: 'SIGKILL' });
+      expect(observe(root).state).toBe(STATE_OLD);
+    }
+    expect(recover(root)).toHaveLength(1);
+    expect(observe(root)).toEqual(BEFORE);
+  }));
+});
+
+describe('a write failing at every step (an exception, in process) is undone at once', () => {
+  test.each(WRITE_STEPS.filter((s) => !COMMITTED.includes(s)))('failing at %s changes nothing', (step) => {
+    const root = makeRoot();
+    const previous = process.env.KCP_DIR_EXCHANGE;
+    if (step === 'swap-half-done') process.env.KCP_DIR_EXCHANGE = 'off';
+    try {
+      const store = OutputStore.open(path.join(root, 'dist'), {
+        command: 'test', failpoint: (at) => { if (at === step) throw new InjectedFault(at); },
+      });
+      try {
+        const commit = () => store.commit({
+          folder: path.join(root, 'dist', 'production'), tree: NEW_PRODUCTION, files: new Map([[stateFile(root), STATE_NEW]]),
+        });
+        expect(commit).toThrow(new WriteFailedError(new InjectedFault(step), true, 'dist/production'));
+        expect(commit).toThrow(`could not write dist/production: fault injected at step ${step}`);
+      } finally {
+        store.close();
+      }
+    } finally {
+      if (previous === undefined) delete process.env.KCP_DIR_EXCHANGE;
+      else process.env.KCP_DIR_EXCHANGE = previous;
+    }
+    expect(observe(root)).toEqual(BEFORE);
+  });
+});
+
+describe('writeTree', () => {
+  test('replaces the folder in one atomic exchange on Linux: the folder never goes missing', () => {
+    if (exchangeUnavailable() !== undefined) {
+      expect(process.platform).not.toBe('linux'); // CI and developers run Linux: the exchange must work there
+      return;
+    }
+    const root = makeRoot();
+    const dist = path.join(root, 'dist');
+    const inode = fs.statSync(dist).ino;
+    expect(writeTree(dist, new Map(NEW))).toEqual({ tree: NEW, changed: true });
+    expect(fs.statSync(dist).ino).not.toBe(inode); // a new folder took its place (the exchange)
+    expect(readTree(dist)).toEqual(NEW);
+    expect(fs.readdirSync(root).sort()).toEqual(['dist', 'environments']);
+  });
+
+  test('exchanges two directories, and says so', () => {
+    const a = fs.mkdtempSync(path.join(work, 'a-'));
+    const b = fs.mkdtempSync(path.join(work, 'b-'));
+    fs.writeFileSync(path.join(a, 'which'), 'a');
+    const swapped = exchangeDirs(a, b);
+    expect(swapped).toBe(exchangeUnavailable() === undefined);
+    expect(fs.existsSync(path.join(b, 'which'))).toBe(swapped);
+  });
+
+  test('is refused while another live process holds the lock, naming it; nothing changes', () => {
+    const root = makeRoot();
+    const lock = scratchPaths(path.join(root, 'dist')).lock;
+    // The test runner's parent process is alive and is not us.
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.ppid, started: '2030-01-02T03:04:05Z', command: 'release production a stage v2', nonce: 'x' }));
+    const waited: string[] = [];
+    expect(() => writeTree(path.join(root, 'dist'), new Map(NEW), { waitMs: 100, note: (l) => waited.push(l) }))
+      .toThrow(new RegExp(`^another release production a stage v2 is running \\(pid ${process.ppid}, started 2030-01-0\\d \\d\\d:\\d\\d:05\\); try again when it finishes$`));
+    expect(waited).toEqual([`waiting for release production a stage v2 (pid ${process.ppid}) to finish`]);
+    fs.rmSync(lock);
+    expect(observe(root)).toEqual(BEFORE);
+  });
+
+  test('takes over a lock left by a process that is gone', () => {
+    const root = makeRoot();
+    const lock = scratchPaths(path.join(root, 'dist')).lock;
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    fs.writeFileSync(lock, JSON.stringify({ pid: gone, started: new Date().toISOString(), command: 'synth', nonce: 'x' }));
+    expect(writeTree(path.join(root, 'dist'), new Map(NEW), { waitMs: 0 }).changed).toBe(true);
+    expect(observe(root)).toEqual({ ...BEFORE, dist: digest(NEW) });
+  });
+
+  test('a lock is exclusive within a process too', () => {
+    const root = makeRoot();
+    const file = scratchPaths(path.join(root, 'dist')).lock;
+    const held = acquireLock(file, 'first');
+    try {
+      expect(() => acquireLock(file, 'second')).toThrow('is already held by this process');
+    } finally {
+      held.release();
+    }
+    expect(fs.existsSync(file)).toBe(false);
+    expect(LockBusyError.name).toBe('LockBusyError');
+  });
+
+  test('refuses to undo an interrupted write whose old tree it cannot find, and changes nothing', async () => {
+    const root = makeRoot();
+    expect(await runChild(root, { KCP_FAILPOINT: 'swapped' })).toMatchObject({ signal: 'SIGKILL' });
+    fs.writeFileSync(path.join(root, 'dist', 'production', '48-deployment-a.yaml'), 'edited by hand\n');
+    for (const scratch of ['.dist.next', '.dist.prev']) fs.rmSync(path.join(root, scratch), { recursive: true, force: true });
+    const seen = observe(root);
+    seen.entries = seen.entries.filter((e) => e !== '.dist.lock'); // the killed writer's lock, taken over
+    expect(() => recover(root)).toThrow(RecoveryError);
+    expect(() => recover(root)).toThrow(/was interrupted, and dist\/production as it was before it is neither in place nor in \.dist\.prev or \.dist\.next \(was it edited since\?\)\. Nothing was changed: restore dist\/production and environments\/production\.release\.json with git, then delete \.dist\.journal$/);
+    expect(observe(root)).toEqual(seen);
+  });
+});
