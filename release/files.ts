@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../synth/transaction';
 import { formatReleaseState, ReleaseState } from './state';
 
 /** Path of an environment's release state file below `root`. */
@@ -31,7 +32,11 @@ export function readReleaseStates(root: string, environments: readonly { readonl
   return states;
 }
 
-/** Writes an environment's release state file (sorted, stable formatting). */
+/**
+ * Writes an environment's release state file (sorted, stable formatting) atomically: a temp file
+ * beside it, renamed over it, so that a reader never sees half a file. (`npm run release` writes it
+ * together with `dist/<environment>/` through synth/transaction.ts instead.)
+ */
 export function writeReleaseState(root: string, environment: string, state: ReleaseState): void {
-  fs.writeFileSync(releaseFile(root, environment), formatReleaseState(state));
+  writeFileAtomic(releaseFile(root, environment), formatReleaseState(state));
 }

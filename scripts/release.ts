@@ -1,21 +1,36 @@
 /**
  * `npm run release -- <environment> <component> <action> [tag]`: moves a blue/green release one
  * step as a reviewed change to the repository. Each action edits
- * `environments/<environment>.release.json`, re-synthesizes `dist/`, and prints what changed in the
- * manifests in plain words. Illegal transitions are refused and nothing is changed.
+ * `environments/<environment>.release.json`, re-synthesizes `dist/<environment>/`, and prints what
+ * changed in the manifests in plain words. Illegal transitions are refused and nothing is changed.
  *
  *   npm run release -- production status
+ *   npm run release -- production knowledge-service init v1.0.0   (a component without release state)
  *   npm run release -- production knowledge-service stage v1.1.0
  *   npm run release -- production knowledge-service promote | finalize | rollback | status
+ *
+ * The state file and `dist/<environment>/` change together or not at all: everything is computed
+ * first, then written as one journaled change (synth/transaction.ts) holding the lock that every
+ * release and synth takes, so two commands at once run one after the other and an interrupted one
+ * is undone by the next. Only the released environment is synthesized and written: another
+ * environment whose configuration is invalid is named, not fatal (a rollback must work while
+ * staging has a typo).
  */
 import * as path from 'path';
-import { ROOT, synthesizeObjects, writeManifests } from '../main';
+import { ROOT, synthesize, synthesizeObjects } from '../main';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ReleaseMode, resolveEnvironments,
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ReleaseMode, ReleaseStates, ResolvedEnvironment,
+  resolveEnvironments,
 } from '../environments';
 import { describeChanges } from '../release/describe';
-import { readReleaseStates, releaseFile, writeReleaseState } from '../release/files';
-import { Action, allowedActions, describePhase, ReleaseError, transition } from '../release/state';
+import { readReleaseStates, releaseFile } from '../release/files';
+import {
+  Action, allowedActions, ComponentRelease, describePhase, formatReleaseState, initRelease, ReleaseError, ReleaseState, transition,
+} from '../release/state';
+import { UnsafeOutputError } from '../synth/guards';
+import { KubeObject, OutputTree } from '../synth/output';
+import { LockBusyError } from '../synth/lock';
+import { Failpoint, OutputStore, RecoveryError, WriteFailedError } from '../synth/transaction';
 
 /** Where the release command reads and writes; tests point it at a temporary copy. */
 export interface ReleaseContext {
@@ -25,16 +40,21 @@ export interface ReleaseContext {
   readonly catalogue?: readonly ComponentSpec[];
   readonly out?: (line: string) => void;
   readonly err?: (line: string) => void;
+  /** How long to wait for another release or synth to finish. @default 10000 */
+  readonly lockWaitMs?: number;
+  /** Interrupts the write at a step (tests). @default from KCP_FAILPOINT */
+  readonly failpoint?: Failpoint;
 }
 
-const USAGE = 'usage: npm run release -- <environment> [<component>] <action> [tag]  (actions: stage <tag>, promote, finalize, rollback, status)';
+const USAGE = 'usage: npm run release -- <environment> [<component>] <action> [tag]  (actions: init <tag>, stage <tag>, promote, finalize, rollback, status)';
+
+/** Environments named by configuration problems that concern every environment. */
+const SHARED = ['catalogue', 'registry'];
 
 /** Runs one release command; returns the exit code. */
 export function release(args: readonly string[], ctx: ReleaseContext = {}): number {
   const root = ctx.root ?? ROOT;
   const environments = ctx.environments ?? ENVIRONMENTS;
-  const catalogue = ctx.catalogue ?? CATALOGUE;
-  const out = ctx.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = ctx.err ?? ((l: string) => process.stderr.write(`${l}\n`));
   const fail = (message: string) => { err(`release refused, nothing changed: ${message}`); return 1; };
 
@@ -44,28 +64,84 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
     return fail(`unknown environment ${JSON.stringify(envName ?? '')}; known: ${environments.map((e) => e.name).join(', ')}\n${USAGE}`);
   }
   const statusOfAll = second === Action.STATUS && third === undefined;
-  const componentName = statusOfAll ? undefined : second;
-  const action = (statusOfAll ? Action.STATUS : third) as Action;
+  const command: Command = {
+    env,
+    componentName: statusOfAll ? undefined : second,
+    action: (statusOfAll ? Action.STATUS : third) as Action,
+    tag,
+  };
   if (extra.length > 0) return fail(`unexpected arguments ${extra.join(' ')}\n${USAGE}`);
-  if (!Object.values(Action).includes(action)) {
-    return fail(`unknown action ${JSON.stringify(action ?? '')}; allowed: ${Object.values(Action).join(', ')}\n${USAGE}`);
+  if (!Object.values(Action).includes(command.action)) {
+    return fail(`unknown action ${JSON.stringify(command.action ?? '')}; allowed: ${Object.values(Action).join(', ')}\n${USAGE}`);
   }
 
-  const states = readReleaseStates(root, environments);
-  let resolved;
+  let store: OutputStore;
   try {
-    resolved = resolveEnvironments(environments, catalogue, states).find((e) => e.name === env.name)!;
+    store = OutputStore.open(path.join(root, 'dist'), {
+      command: ['release', ...args].join(' '),
+      waitMs: ctx.lockWaitMs,
+      failpoint: ctx.failpoint,
+      onWait: (holder) => err(`waiting for ${holder.command} (pid ${holder.pid}) to finish...`),
+    });
+  } catch (e) {
+    if (e instanceof LockBusyError || e instanceof RecoveryError) return fail(e.message);
+    throw e;
+  }
+  try {
+    for (const note of store.notes) err(`note: ${note}`);
+    return releaseHoldingLock(command, store, { ...ctx, root, environments, err }, fail);
+  } finally {
+    store.close();
+  }
+}
+
+interface Command {
+  readonly env: EnvironmentConfig;
+  readonly componentName: string | undefined;
+  readonly action: Action;
+  readonly tag: string | undefined;
+}
+
+function releaseHoldingLock(
+  { env, componentName, action, tag }: Command,
+  store: OutputStore,
+  ctx: ReleaseContext & { root: string; environments: readonly EnvironmentConfig[]; err: (line: string) => void },
+  fail: (message: string) => number,
+): number {
+  const { root, environments, err } = ctx;
+  const catalogue = ctx.catalogue ?? CATALOGUE;
+  const out = ctx.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+
+  if (componentName !== undefined && !catalogue.some((c) => c.name === componentName)) {
+    return fail(`unknown component ${JSON.stringify(componentName)} in ${env.name}; known: ${catalogue.map((c) => c.name).join(', ')}`);
+  }
+  if (componentName === undefined && action !== Action.STATUS) return fail(`${action} needs a component\n${USAGE}`);
+  const where = `${env.name}/${componentName}`;
+  const states = readReleaseStates(root, environments);
+  // `init` records the state of a component that has none, which leaves its environment invalid
+  // until then: the new state is validated instead of the current one.
+  const recorded = states[env.name] !== null && typeof states[env.name] === 'object' ? states[env.name] as ReleaseState : {};
+  let initial: ComponentRelease | undefined;
+  if (action === Action.INIT) {
+    try {
+      initial = initRelease(where, recorded[componentName!], tag);
+    } catch (e) {
+      if (e instanceof ReleaseError) return fail(e.message);
+      throw e;
+    }
+  }
+  const recordedStates = initial === undefined ? states
+    : { ...states, [env.name]: { ...recorded, [componentName!]: initial } };
+  let resolved: ResolvedEnvironment;
+  try {
+    resolved = resolveTarget(env, environments, catalogue, recordedStates, err);
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
   const blueGreen = catalogue.filter((c) => resolved.components[c.name].strategy === ReleaseMode.BLUE_GREEN).map((c) => c.name);
-
-  if (componentName !== undefined && !catalogue.some((c) => c.name === componentName)) {
-    return fail(`unknown component ${JSON.stringify(componentName)} in ${env.name}; known: ${catalogue.map((c) => c.name).join(', ')}`);
-  }
   if (componentName !== undefined && !blueGreen.includes(componentName)) {
-    return fail(`${env.name}/${componentName} is released rolling, not blue/green: change its imageTag in environments/${env.name}.ts`);
+    return fail(`${where} is released rolling, not blue/green: change its imageTag in environments/${env.name}.ts`);
   }
 
   if (action === Action.STATUS) {
@@ -78,36 +154,80 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
     }
     return 0;
   }
-  if (componentName === undefined) return fail(`${action} needs a component\n${USAGE}`);
 
-  let next;
+  let next: ComponentRelease;
   try {
-    next = transition(`${env.name}/${componentName}`, resolved.releases[componentName], action, tag);
+    next = initial ?? transition(where, resolved.releases[componentName!], action, tag);
   } catch (e) {
     if (e instanceof ReleaseError) return fail(e.message);
     throw e;
   }
-  const newState = { ...resolved.releases, [componentName]: next };
-  const newStates = { ...states, [env.name]: newState };
+  const newState: ReleaseState = { ...resolved.releases, [componentName!]: next };
 
-  let before;
-  let after;
+  // Everything is computed before anything is written: a failure here changes nothing.
+  // Only the released environment is synthesized: before (for the description) and after.
+  const only = [env];
+  const newStates: ReleaseStates = { [env.name]: newState };
+  let before: KubeObject[] | undefined;
+  let after: KubeObject[];
+  let tree: OutputTree;
   try {
-    before = synthesizeObjects(environments, catalogue, states).get(env.name)!;
-    after = synthesizeObjects(environments, catalogue, newStates).get(env.name)!;
+    // (before `init` the environment is invalid: there is nothing to compare with)
+    before = initial === undefined ? synthesizeObjects(only, catalogue, { [env.name]: states[env.name] }).get(env.name)! : undefined;
+    after = synthesizeObjects(only, catalogue, newStates).get(env.name)!;
+    tree = synthesize(only, catalogue, newStates);
   } catch (e) {
-    return fail((e as Error).message);
+    if (e instanceof ConfigError || e instanceof UnsafeOutputError) return fail(e.message);
+    throw e;
   }
-  writeReleaseState(root, env.name, newState);
-  const code = writeManifests({
-    environments, catalogue, releaseStates: newStates, outdir: path.join(root, 'dist'), out: () => undefined, err,
-  });
-  if (code !== 0) return code;
+  const prefix = `${env.name}/`;
+  const envTree = new Map([...tree].filter(([file]) => file.startsWith(prefix)).map(([file, content]) => [file.slice(prefix.length), content]));
+  const stateFile = releaseFile(root, env.name);
+  try {
+    store.commit({ folder: path.join(store.outdir, env.name), tree: envTree, files: new Map([[stateFile, formatReleaseState(newState)]]) });
+  } catch (e) {
+    if (!(e instanceof WriteFailedError)) throw e;
+    err(e.restored ? `release failed, nothing changed: ${e.message}` : `release failed: ${e.message}`);
+    return 1;
+  }
 
-  out(`${env.name}/${componentName}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(next)}`);
-  for (const line of describeChanges(env.name, before, after)) out(`  ${line}`);
-  out(`wrote ${path.relative(root, releaseFile(root, env.name))} and dist/${env.name}/; review and commit them. Next: ${allowedActions(next.phase).join(' | ')}`);
+  out(`${where}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(next)}`);
+  for (const line of before === undefined ? [] : describeChanges(env.name, before, after)) out(`  ${line}`);
+  out(`wrote ${path.relative(root, stateFile)} and dist/${env.name}/; review and commit them. Next: ${allowedActions(next.phase).join(' | ')}`);
   return 0;
+}
+
+/**
+ * Resolves `env`. When only other environments are invalid, `env` is resolved on its own and each
+ * invalid one is named in a note: a release of one environment must not wait for a fix of another.
+ * Problems of `env` itself, and of what every environment shares (catalogue, registry), refuse it.
+ * @throws ConfigError with the problems that block `env`.
+ */
+function resolveTarget(
+  env: EnvironmentConfig,
+  environments: readonly EnvironmentConfig[],
+  catalogue: readonly ComponentSpec[],
+  states: ReleaseStates,
+  note: (line: string) => void,
+): ResolvedEnvironment {
+  try {
+    return resolveEnvironments(environments, catalogue, states).find((e) => e.name === env.name)!;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const others = new Map<string, number>();
+    for (const p of e.problems) {
+      if (p.environment !== env.name && !SHARED.includes(p.environment) && environments.some((x) => x.name === p.environment)) {
+        others.set(p.environment, (others.get(p.environment) ?? 0) + 1);
+      }
+    }
+    const blocking = e.problems.filter((p) => !others.has(p.environment));
+    if (blocking.length > 0) throw new ConfigError(blocking);
+    const resolved = resolveEnvironments([env], catalogue, { [env.name]: states[env.name] })[0];
+    for (const [name, count] of others) {
+      note(`note: ${name} is invalid (${count} problem${count === 1 ? '' : 's'}; npm run synth lists them); releasing ${env.name} only`);
+    }
+    return resolved;
+  }
 }
 
 /** Entry point of `npm run release`. */

@@ -232,17 +232,26 @@ describe('the release command', () => {
     expect(lines).toContain(`  production/${C}-blue: replicas 3 -> 1`);
   });
 
-  test('creates the state file of an environment that has none yet, from the initial state', () => {
-    fs.rmSync(releaseFile(root, 'production'));
-    // GIVEN an environment whose components start from the tag in its file (no release state yet)
-    const fresh = { ...production, defaults: { ...production.defaults, imageTag: V1 } };
-    expect(release(['production', C, 'stage', V2], {
-      root, environments: [fresh], out: (l) => lines.push(l), err: (l) => errors.push(l),
-    })).toBe(0);
-    const state = JSON.parse(stateFile());
-    expect(Object.keys(state)).toEqual(CATALOGUE.map((c) => c.name).sort());
-    expect(state[C]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1 });
-    expect(state[K]).toEqual(initialRelease(V1));
+  test('init records the state of a blue/green component that has none, and writes it with dist/', () => {
+    // GIVEN a state file without the knowledge-service (e.g. a component just switched to blue/green)
+    const recorded = JSON.parse(stateFile());
+    delete recorded[K];
+    fs.writeFileSync(releaseFile(root, 'production'), JSON.stringify(recorded));
+    expect(run('production', K, 'stage', V2)).toBe(1);
+    expect(errors.join('\n')).toContain(`production/${K}: release state is missing from environments/production.release.json`);
+    // WHEN its running tag is recorded
+    expect(run('production', K, 'init', V1)).toBe(0);
+    // THEN it starts from the initial state, and can be released
+    expect(lines).toEqual([
+      `production/${K}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby`,
+      'wrote environments/production.release.json and dist/production/; review and commit them. Next: stage | rollback',
+    ]);
+    expect(JSON.parse(stateFile())[K]).toEqual(initialRelease(V1));
+    expect(fs.existsSync(path.join(root, 'dist', 'production', `48-deployment-${K}-blue.yaml`))).toBe(true);
+    expect(run('production', K, 'init', V1)).toBe(1);
+    expect(errors).toEqual([`release refused, nothing changed: production/${K}: cannot init: it already has a release state `
+      + `(stable: traffic on blue (${V1}), green (${V1}) on standby); allowed now: stage, rollback`]);
+    expect(run('production', K, 'stage', V2)).toBe(0);
   });
 
   test('status describes every blue/green component without changing anything', () => {
@@ -260,7 +269,7 @@ describe('the release command', () => {
     [['production', 'billing-service', 'stage', V2], 'unknown component "billing-service" in production'],
     [['staging', 'frontend', 'stage', V2], 'staging/frontend is released rolling, not blue/green'],
     [['production', K, 'stage', 'v1.1.0!'], `production/${K}: stage tag must be a pinned image tag`],
-    [['production', K, 'deploy'], 'unknown action "deploy"; allowed: stage, promote, finalize, rollback, status'],
+    [['production', K, 'deploy'], 'unknown action "deploy"; allowed: init, stage, promote, finalize, rollback, status'],
   ])('refuses %j and changes nothing', (args, message) => {
     const before = stateFile();
     expect(run(...args)).toBe(1);
