@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point without type-checking it: esbuild transpiles and bundles it with its
-// dependencies into .build/<entry>.js, then Node runs the bundle. The bundle is rebuilt only when
-// one of its inputs (recorded in esbuild's metafile) is newer than it, so an unchanged tree starts
-// in one file read. Type-checking happens once, in `npm test` (tsc --noEmit), never on every synth.
+// dependencies into .build/<entry>.js, then Node runs the bundle. Type-checking happens once, in
+// `npm test` (tsc --noEmit), never on every synth.
+//
+// The bundle is reused only while every one of its inputs (esbuild's metafile lists them) has the
+// content it was built from: the cache is keyed on a SHA-1 of each input's content, not on
+// modification times, so a file copied with `cp -p`, restored from an archive or installed by npm
+// (which dates every file 1985) is never mistaken for an unchanged one. Hashing every input on
+// every run would cost ~50 ms (dependencies included, ~4 MB), so each input's stat signature
+// (inode, size, mtime, ctime) is recorded beside its hash, as git's index does: an input whose
+// signature is unchanged is not read; one whose signature changed is hashed, and only a different
+// hash rebuilds. (ctime cannot be set back by `cp -p`, `touch` or tar.) An input changed while the
+// bundle was being built is recorded as unknown, so the next run hashes it.
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
@@ -19,36 +29,100 @@ const name = path.relative(root, path.resolve(entry)).replace(/\.ts$/, '').repla
 const outfile = path.join(root, '.build', `${name}.js`);
 const metafile = `${outfile}.meta.json`;
 const cachefile = `${outfile}.v8cache`;
+/** This script is an input too: its build options shape the bundle. */
+const SELF = path.relative(root, __filename);
 
+/** File timestamps come from a clock that may lag by a tick: a change this close to a build counts as during it. */
+const RACY_MS = 100;
+
+function stat(file) {
+  return fs.statSync(path.join(root, file), { bigint: true });
+}
+
+function signature(file) {
+  const s = stat(file);
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+function hash(file) {
+  return crypto.createHash('sha1').update(fs.readFileSync(path.join(root, file))).digest('hex');
+}
+
+/** Whether the bundle was built from the inputs' current content. */
 function isFresh() {
+  let recorded;
   try {
-    const built = fs.statSync(outfile).mtimeMs;
-    const inputs = Object.keys(JSON.parse(fs.readFileSync(metafile, 'utf8')).inputs);
-    return inputs.every((input) => fs.statSync(path.join(root, input)).mtimeMs <= built);
+    recorded = JSON.parse(fs.readFileSync(metafile, 'utf8')).inputs;
+    if (!fs.existsSync(outfile) || recorded === null || typeof recorded !== 'object' || !recorded[SELF]) return false;
   } catch {
     return false;
   }
+  const now = BigInt(Date.now() - RACY_MS) * 1_000_000n;
+  let resigned = false;
+  try {
+    for (const [file, r] of Object.entries(recorded)) {
+      if (r.signature === signature(file)) continue;
+      if (r.hash === '' || r.hash !== hash(file)) return false;
+      // Same content, new signature (a checkout, a touch): remember it, unless it may still change.
+      const s = stat(file);
+      r.signature = s.mtimeNs < now && s.ctimeNs < now ? signature(file) : '';
+      resigned = true;
+    }
+  } catch {
+    return false; // an input is gone
+  }
+  if (resigned) writeAtomic(metafile, JSON.stringify({ inputs: recorded }));
+  return true;
+}
+
+/**
+ * Records each input's hash and signature. An input changed since `since` (ns, the build's start)
+ * may have changed after esbuild read it: it is recorded as unknown, so the next run rebuilds.
+ */
+function record(inputs, since) {
+  const result = {};
+  for (const file of [...inputs, SELF]) {
+    const s = stat(file);
+    const racy = s.mtimeNs >= since || s.ctimeNs >= since;
+    result[file] = { hash: racy ? '' : hash(file), signature: racy ? '' : signature(file) };
+  }
+  return result;
+}
+
+/** Writes `content` to `file` through a temp file and a rename, so that a concurrent run never reads half of it. */
+function writeAtomic(file, content) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
 }
 
 if (!isFresh()) {
-  const result = require('esbuild').buildSync({
-    entryPoints: [path.resolve(root, entry)],
-    outfile,
-    absWorkingDir: root,
-    bundle: true,
-    // Packages that load files relative to themselves at run time stay outside the bundle.
-    external: ['esbuild', 'typescript', '@pulumi/*', 'kubernetes-models', '@kubernetes-models/*'],
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: false,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    metafile: true,
-    logLevel: 'warning',
-  });
-  fs.writeFileSync(metafile, JSON.stringify({ inputs: result.metafile.inputs }));
+  const since = BigInt(Date.now() - RACY_MS) * 1_000_000n;
+  const tmpOut = `${outfile}.${process.pid}.tmp.js`;
+  let result;
+  try {
+    result = require('esbuild').buildSync({
+      entryPoints: [path.resolve(root, entry)],
+      outfile: tmpOut,
+      absWorkingDir: root,
+      bundle: true,
+      // Packages that load files relative to themselves at run time stay outside the bundle.
+      external: ['esbuild', 'typescript', '@pulumi/*', 'kubernetes-models', '@kubernetes-models/*'],
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: false,
+      minifyWhitespace: true,
+      minifySyntax: true,
+      metafile: true,
+      logLevel: 'warning',
+    });
+    fs.renameSync(tmpOut, outfile);
+  } finally {
+    fs.rmSync(tmpOut, { force: true });
+  }
   fs.rmSync(cachefile, { force: true });
+  writeAtomic(metafile, JSON.stringify({ inputs: record(Object.keys(result.metafile.inputs), since) }));
 }
 
 /**
@@ -62,7 +136,7 @@ function loadBundle() {
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, Module.createRequire(outfile), mod, outfile, path.dirname(outfile));
   if (cachedData === undefined || script.cachedDataRejected) {
-    fs.writeFileSync(cachefile, script.createCachedData());
+    writeAtomic(cachefile, script.createCachedData());
   }
   return mod.exports;
 }

@@ -1,0 +1,60 @@
+/**
+ * scripts/run.js reuses its bundle only while every input has the content the bundle was built
+ * from: a file replaced by an older one (`cp -p`, an archive, npm's fixed 1985 dates) is seen.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '..');
+
+jest.setTimeout(20_000);
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-run-cache-'));
+  fs.mkdirSync(path.join(dir, 'scripts'));
+  fs.copyFileSync(path.join(ROOT, 'scripts', 'run.js'), path.join(dir, 'scripts', 'run.js'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.writeFileSync(path.join(dir, 'entry.ts'),
+    "import { value } from './config';\nexport function main(): number { process.stdout.write(`${value}\\n`); return 0; }\n");
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const bundle = () => fs.statSync(path.join(dir, '.build', 'entry.js'), { bigint: true });
+function run(): string {
+  // run.js treats an input changed within 100 ms of a build as possibly changed during it
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+  const result = spawnSync(process.execPath, ['scripts/run.js', 'entry.ts'], { cwd: dir, encoding: 'utf8', timeout: 15_000 });
+  expect(result.stderr).toBe('');
+  return result.stdout.trim();
+}
+
+test('a changed input rebuilds the bundle even when its modification time is older; a touched one does not', () => {
+  const config = path.join(dir, 'config.ts');
+  const yearsAgo = new Date('2001-02-03T04:05:06Z');
+  fs.writeFileSync(config, "export const value = 'old';\n");
+  fs.utimesSync(config, yearsAgo, yearsAgo);
+  expect(run()).toBe('old');
+  const built = bundle();
+
+  // GIVEN a file of other content dated years before the bundle, copied over the input with `cp -p`
+  const older = path.join(dir, 'config.older');
+  fs.writeFileSync(older, "export const value = 'new';\n");
+  fs.utimesSync(older, yearsAgo, yearsAgo);
+  expect(spawnSync('cp', ['-p', older, config]).status).toBe(0);
+  expect(fs.statSync(config).mtimeMs).toBeLessThan(Number(built.mtimeMs));
+  // THEN the next run sees the new content
+  expect(run()).toBe('new');
+  const rebuilt = bundle();
+  expect(rebuilt.mtimeNs).not.toBe(built.mtimeNs);
+
+  // GIVEN the same content with a new date: the bundle is reused (not rebuilt)
+  const now = new Date();
+  fs.utimesSync(config, now, now);
+  expect(run()).toBe('new');
+  expect(bundle().mtimeNs).toBe(rebuilt.mtimeNs);
+  expect(run()).toBe('new');
+  expect(bundle().mtimeNs).toBe(rebuilt.mtimeNs);
+});
