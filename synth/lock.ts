@@ -225,7 +225,8 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-function formatTime(iso: string): string {
+/** `2030-01-02 03:04:05` in local time, for messages. */
+export function formatTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return 'at an unknown time';
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -41,7 +41,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { exchangeDirs } from './exchange';
-import { acquireLock, Lock, LockOptions } from './lock';
+import { acquireLock, formatTime, Lock, LockOptions } from './lock';
 
 /** Rendered output: relative path to file content (as in synth/output.ts). */
 export type Tree = ReadonlyMap<string, string>;
@@ -388,7 +388,7 @@ export class OutputStore {
     fs.unlinkSync(this.scratch.journal);
     for (const p of [this.scratch.next, this.scratch.prev, this.scratch.journalTmp]) fs.rmSync(p, { recursive: true, force: true });
     const what = [...files.map((f) => f.path), `${journal.folder}/`];
-    this.notes.push(`an earlier \`${journal.command}\` (pid ${journal.pid}, started ${journal.started}) was interrupted `
+    this.notes.push(`an earlier \`${journal.command}\` (pid ${journal.pid}, started ${formatTime(journal.started)}) was interrupted `
       + `before it completed; restored ${what.join(' and ')} as ${what.length === 1 ? 'it was' : 'they were'} before it`);
     return true;
   }

@@ -27,7 +27,21 @@ let work: string;
 let template: string;
 let child: string;
 
-beforeAll(() => {
+type ChildResult = { code: number | null; signal: string | null; out: string };
+
+// Every step of the write is killed in test/write-atomic.test.ts, on both swap paths, with the same
+// code; here the release command itself is killed where the outcome differs: between the state file
+// and dist/ (the state file new, dist/ old), with both new but uncommitted, and just after the commit.
+const CRASHES: [WriteStep, string][] = [['file-replaced', 'on'], ['swapped', 'on'], ['committed', 'on']];
+const crashed = new Map<WriteStep, { root: string; run: ChildResult }>();
+/** Two releases started at once on one root. */
+const concurrent = {} as { root: string; runs: ChildResult[] };
+/** The project before and after `release STAGE`, and after staging C too, run in this process. */
+const reference = {} as { before: Observed; after: Observed; both: Observed };
+
+// The child processes (each loads and synthesizes on its own) all start at once and run while this
+// process computes the reference: ~1 s in all on two cores.
+beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-release-atomic-'));
   template = path.join(work, 'template');
   fs.mkdirSync(path.join(template, 'environments'), { recursive: true });
@@ -39,19 +53,24 @@ beforeAll(() => {
     target: 'node20', logLevel: 'error', minifyWhitespace: true, minifySyntax: true,
     external: ['esbuild', 'typescript', '@pulumi/*', 'kubernetes-models', '@kubernetes-models/*'],
   });
-});
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-
-/** The project before and after `release STAGE`, and after staging C too, run in this process. */
-const reference = {} as { before: Observed; after: Observed; both: Observed };
-beforeAll(() => {
+  concurrent.root = makeRoot();
+  const children = Promise.all([
+    ...CRASHES.map(async ([step, exchange]) => {
+      const root = makeRoot();
+      crashed.set(step, { root, run: await runChild(root, STAGE, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }) });
+    }),
+    Promise.all([runChild(concurrent.root, STAGE), runChild(concurrent.root, ['production', C, 'stage', 'v1.1.0'])])
+      .then((runs) => { concurrent.runs = runs; }),
+  ]);
   const root = makeRoot();
   reference.before = observe(root);
   expect(run(root, STAGE).code).toBe(0);
   reference.after = observe(root);
   expect(run(root, ['production', C, 'stage', 'v1.1.0']).code).toBe(0);
   reference.both = observe(root);
+  await children;
 });
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** A fresh copy of the project's release state and dist/. */
 function makeRoot(): string {
@@ -80,7 +99,7 @@ function run(root: string, args: readonly string[], ctx: ReleaseContext = {}) {
   return { code, out, err };
 }
 
-function runChild(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; out: string }> {
+function runChild(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, root, ...args], {
       env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env }, timeout: 20_000,
@@ -148,27 +167,10 @@ describe('a refused release changes nothing, byte for byte', () => {
   });
 });
 
-// Every step of the write is killed in test/write-atomic.test.ts, on both swap paths; here the
-// release command itself is killed at each kind of point: before anything visible changed, between
-// the state file and dist/ (the state file new, dist/ old), in the fallback's instant without
-// dist/production, with both new but uncommitted, and just after the commit.
 describe('a release killed (SIGKILL) while writing', () => {
-  const CASES: [WriteStep, string][] = [
-    ['next-written', 'on'], ['file-replaced', 'on'], ['swap-half-done', 'off'], ['swapped', 'on'], ['committed', 'on'],
-  ];
-  const crashed = new Map<WriteStep, { root: string; signal: string | null }>();
-
-  beforeAll(async () => {
-    await Promise.all(CASES.map(async ([step, exchange]) => {
-      const root = makeRoot();
-      const { signal } = await runChild(root, STAGE, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange });
-      crashed.set(step, { root, signal });
-    }));
-  });
-
-  test.each(CASES)('at %s (KCP_DIR_EXCHANGE=%s): state file and dist/ both old or both new after the next command', (step) => {
-    const { root, signal } = crashed.get(step)!;
-    expect(signal).toBe('SIGKILL');
+  test.each(CRASHES)('at %s (KCP_DIR_EXCHANGE=%s): state file and dist/ both old or both new after the next command', (step) => {
+    const { root, run: killed } = crashed.get(step)!;
+    expect(killed.signal).toBe('SIGKILL');
     const { before, after } = reference;
     expect(after.dist).not.toBe(before.dist);
     const committed = step === 'committed' || step === 'cleaned';
@@ -188,10 +190,9 @@ describe('a release killed (SIGKILL) while writing', () => {
 });
 
 describe('two releases at once', () => {
-  test('run one after the other: both updates are kept', async () => {
-    const root = makeRoot();
-    const [first, second] = await Promise.all([runChild(root, STAGE), runChild(root, ['production', C, 'stage', 'v1.1.0'])]);
-    expect([first.code, second.code]).toEqual([0, 0]);
+  test('run one after the other: both updates are kept', () => {
+    const { root, runs } = concurrent;
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
     const state = JSON.parse(fs.readFileSync(releaseFile(root, 'production'), 'utf8'));
     expect([state[K].phase, state[C].phase]).toEqual(['staged', 'staged']);
     // which is what the two releases give one after the other
