@@ -24,8 +24,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const bundle = () => fs.statSync(path.join(dir, '.build', 'entry.js'), { bigint: true });
 function run(): string {
-  // run.js treats an input changed within 100 ms of a build as possibly changed during it
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
   const result = spawnSync(process.execPath, ['scripts/run.js', 'entry.ts'], { cwd: dir, encoding: 'utf8', timeout: 15_000 });
   expect(result.stderr).toBe('');
   return result.stdout.trim();
@@ -45,6 +43,9 @@ test('a changed input rebuilds the bundle even when its modification time is old
   fs.utimesSync(older, yearsAgo, yearsAgo);
   expect(spawnSync('cp', ['-p', older, config]).status).toBe(0);
   expect(fs.statSync(config).mtimeMs).toBeLessThan(Number(built.mtimeMs));
+  // (run.js takes an input changed within 100 ms of a build as possibly changed during it: it would
+  // rebuild once more next time, which the last step below would see)
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
   // THEN the next run sees the new content
   expect(run()).toBe('new');
   const rebuilt = bundle();
@@ -53,8 +54,6 @@ test('a changed input rebuilds the bundle even when its modification time is old
   // GIVEN the same content with a new date: the bundle is reused (not rebuilt)
   const now = new Date();
   fs.utimesSync(config, now, now);
-  expect(run()).toBe('new');
-  expect(bundle().mtimeNs).toBe(rebuilt.mtimeNs);
   expect(run()).toBe('new');
   expect(bundle().mtimeNs).toBe(rebuilt.mtimeNs);
 });

@@ -3,16 +3,17 @@
  * killed at every step of a write, on both swap paths, leaves the old or the new version, and the
  * next writer's recovery leaves exactly the old one (uncommitted) or the new one (committed).
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
 import { writeTree } from '../synth/output';
+import { crashImages, Mode, MODES, withExchange } from './crash';
 import { exchangeDirs, exchangeUnavailable } from '../synth/exchange';
 import { acquireLock, LockBusyError } from '../synth/lock';
 import {
-  digest, InjectedFault, OutputStore, readTree, RECOVERY_STEPS, RecoveryError, scratchPaths, Step, WRITE_STEPS, WriteFailedError,
+  digest, Failpoint, InjectedFault, OutputStore, readTree, RECOVERY_STEPS, RecoveryError, scratchPaths, Step, WRITE_STEPS, WriteFailedError,
 } from '../synth/transaction';
 
 jest.setTimeout(20_000);
@@ -36,6 +37,11 @@ const STATE_NEW = '{ "a": "v2" }\n';
 let work: string;
 let child: string;
 
+type ChildResult = { pid: number; code: number | null; signal: string | null; out: string };
+/** Real SIGKILLs, by mode and step: they run while this process runs the other tests. */
+const KILLS = [['on', 'file-replaced'], ['on', 'swapped'], ['off', 'swap-half-done']] as const;
+const killed = new Map<string, { root: string; run: Promise<ChildResult> }>();
+
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-write-'));
   child = path.join(work, 'write-child.js');
@@ -43,8 +49,15 @@ beforeAll(() => {
     entryPoints: [path.join(__dirname, 'fixtures', 'write-child.ts')], outfile: child, bundle: true, platform: 'node',
     target: 'node20', logLevel: 'error', minifyWhitespace: true,
   });
+  for (const [exchange, step] of KILLS) {
+    const root = makeRoot();
+    killed.set(`${exchange} ${step}`, { root, run: runChild(root, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }) });
+  }
 });
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  await Promise.allSettled([...killed.values()].map((k) => k.run));
+  fs.rmSync(work, { recursive: true, force: true });
+});
 
 /** A project root with dist/ = OLD and a state file = STATE_OLD. */
 function makeRoot(): string {
@@ -73,10 +86,10 @@ const BEFORE = { dist: digest(OLD), state: STATE_OLD, entries: CLEAN };
 const AFTER = { dist: digest(NEW), state: STATE_NEW, entries: CLEAN };
 
 /** Runs the child; resolves with its exit status or signal and output. */
-function runChild(root: string, env: NodeJS.ProcessEnv, recoverOnly = false): Promise<{ code: number | null; signal: string | null; out: string }> {
+function runChild(root: string, env: NodeJS.ProcessEnv): Promise<ChildResult> {
   const spec = {
     outdir: path.join(root, 'dist'), folder: path.join(root, 'dist', 'production'), tree: [...NEW_PRODUCTION],
-    files: [[stateFile(root), STATE_NEW]], recoverOnly,
+    files: [[stateFile(root), STATE_NEW]],
   };
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, JSON.stringify(spec)], { env: { ...process.env, ...env }, timeout: 15_000 });
@@ -84,7 +97,7 @@ function runChild(root: string, env: NodeJS.ProcessEnv, recoverOnly = false): Pr
     p.stdout.on('data', (d) => { out += String(d); });
     p.stderr.on('data', (d) => { out += String(d); });
     p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, out }));
+    p.on('close', (code, signal) => resolve({ pid: p.pid!, code, signal, out }));
   });
 }
 
@@ -96,24 +109,42 @@ function recover(root: string): string[] {
 }
 
 const COMMITTED: readonly Step[] = ['committed', 'cleaned'];
-const MODES = [['one atomic exchange', 'on'], ['two journaled renames', 'off']] as const;
-const CASES = MODES.flatMap(([mode, exchange]) => WRITE_STEPS
-  .filter((step) => exchange === 'off' || step !== 'swap-half-done') // never reached with an exchange
-  .map((step) => [mode, exchange, step] as const));
+/** Commits NEW_PRODUCTION and STATE_NEW to `root` as the release command does. */
+function write(root: string, failpoint?: Failpoint): void {
+  const store = OutputStore.open(path.join(root, 'dist'), { command: 'test write', failpoint });
+  try {
+    store.commit({ folder: path.join(root, 'dist', 'production'), tree: NEW_PRODUCTION, files: new Map([[stateFile(root), STATE_NEW]]) });
+  } finally {
+    store.close();
+  }
+}
 
-describe('a write killed (SIGKILL) at every step', () => {
-  // The children run concurrently (one per case), each on its own root.
-  const results = new Map<string, { root: string; run: { code: number | null; signal: string | null; out: string } }>();
-  beforeAll(async () => {
-    await Promise.all(CASES.map(async ([, exchange, step]) => {
-      const root = makeRoot();
-      results.set(`${exchange} ${step}`, { root, run: await runChild(root, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }) });
-    }));
-  });
+/** Crash images of a write, by mode and step. */
+const images = new Map<string, string>();
+beforeAll(() => {
+  for (const [, exchange] of MODES) {
+    const root = makeRoot();
+    const found = withExchange(exchange, () => crashImages(root, (failpoint) => write(root, failpoint)));
+    for (const [step, image] of found) images.set(`${exchange} ${step}`, image);
+    expect(observe(root)).toEqual(AFTER);
+  }
+});
+/** A copy of a crash image, to be changed by a test. */
+function imageCopy(exchange: Mode, step: Step): string {
+  const copy = fs.mkdtempSync(path.join(work, 'copy-'));
+  fs.cpSync(images.get(`${exchange} ${step}`)!, copy, { recursive: true });
+  return copy;
+}
 
-  test.each(CASES)('%s (KCP_DIR_EXCHANGE=%s), killed at %s: old or new, then the next writer leaves exactly the old or the new', (_mode, exchange, step) => {
-    const { root, run } = results.get(`${exchange} ${step}`)!;
-    expect(run).toMatchObject({ signal: 'SIGKILL' });
+const NOTE = /^an earlier `test write` \(pid \d+, started [^)]+\) was interrupted before it completed; restored environments\/production.release.json and dist\/production\/ as they were before it$/;
+
+describe('a crash at every step of a write, on both swap paths', () => {
+  const CASES = MODES.flatMap(([mode, exchange]) => WRITE_STEPS
+    .filter((step) => exchange === 'off' || step !== 'swap-half-done') // (never reached with an exchange)
+    .map((step) => [mode, exchange, step] as const));
+
+  test.each(CASES)('%s (KCP_DIR_EXCHANGE=%s), crashed at %s: old or new, then the next writer leaves exactly the old or the new', (_mode, exchange, step) => {
+    const root = imageCopy(exchange, step);
     const crashed = observe(root);
     // Right after the crash: dist/ is one whole tree, old or new (dist/production is missing only
     // between the two renames of the fallback), and the state file holds one whole version.
@@ -121,36 +152,44 @@ describe('a write killed (SIGKILL) at every step', () => {
     expect([digest(OLD), digest(NEW), ...(step === 'swap-half-done' ? [digest(withoutProduction)] : [])]).toContain(crashed.dist);
     expect([STATE_OLD, STATE_NEW]).toContain(crashed.state);
 
-    const notes = recover(root);
+    const notes = withExchange(exchange, () => recover(root));
     expect(observe(root)).toEqual(COMMITTED.includes(step) ? AFTER : BEFORE);
-    if (WRITE_STEPS.indexOf(step) >= WRITE_STEPS.indexOf('journal-written') && !COMMITTED.includes(step)) {
-      expect(notes).toEqual([expect.stringMatching(/^an earlier `test write` \(pid \d+, started .*\) was interrupted before it completed; restored environments\/production.release.json and dist\/production\/ as they were before it$/)]);
-    }
+    const journaled = WRITE_STEPS.indexOf(step) >= WRITE_STEPS.indexOf('journal-written') && !COMMITTED.includes(step);
+    expect(notes).toEqual(journaled ? [expect.stringMatching(NOTE)]
+      : step === 'cleaned' ? []
+        : [`removed ${step === 'committed' && exchange === 'off' ? '.dist.prev' : '.dist.next'} left by an interrupted write (nothing to undo)`]);
     expect(recover(root)).toEqual([]); // nothing left to do
   });
-});
 
-test('a recovery killed at each of its steps is completed by the next one, on both swap paths', async () => {
-  await Promise.all(MODES.map(async ([, exchange]) => {
-    const root = makeRoot();
-    expect(await runChild(root, { KCP_FAILPOINT: 'swapped', KCP_DIR_EXCHANGE: exchange })).toMatchObject({ signal: 'SIGKILL' });
+  test.each(MODES)('%s: a crash at each step of the recovery is completed by the next one', (_mode, exchange) => {
+    const root = imageCopy(exchange, 'swapped');
     expect(observe(root)).toMatchObject({ dist: digest(NEW), state: STATE_NEW });
-    for (const step of RECOVERY_STEPS) {
-      const run = await runChild(root, { KCP_FAILPOINT: step, KCP_DIR_EXCHANGE: exchange }, true);
-      expect(run).toMatchObject({ signal: 'SIGKILL' });
-      expect(observe(root).state).toBe(STATE_OLD);
-    }
-    expect(recover(root)).toHaveLength(1);
+    const found = withExchange(exchange, () => crashImages(root, (failpoint) => {
+      OutputStore.open(path.join(root, 'dist'), { command: 'test recover', failpoint }).close();
+    }));
+    expect([...found.keys()]).toEqual(RECOVERY_STEPS);
     expect(observe(root)).toEqual(BEFORE);
-  }));
+    for (const image of found.values()) {
+      expect(observe(image).state).toBe(STATE_OLD);
+      expect(withExchange(exchange, () => recover(image))).toEqual([expect.stringMatching(NOTE)]);
+      expect(observe(image)).toEqual(BEFORE);
+    }
+  });
+
+  test.each(KILLS)(
+    'a real SIGKILL (KCP_DIR_EXCHANGE=%s) at %s leaves what the crash image shows, and is recovered the same way', async (exchange, step) => {
+      const { root, run } = killed.get(`${exchange} ${step}`)!;
+      expect(await run).toMatchObject({ signal: 'SIGKILL' });
+      expect(observe(root)).toEqual(observe(images.get(`${exchange} ${step}`)!));
+      expect(withExchange(exchange, () => recover(root))).toEqual([expect.stringMatching(NOTE)]);
+      expect(observe(root)).toEqual(BEFORE);
+    });
 });
 
 describe('a write failing at every step (an exception, in process) is undone at once', () => {
   test.each(WRITE_STEPS.filter((s) => !COMMITTED.includes(s)))('failing at %s changes nothing', (step) => {
     const root = makeRoot();
-    const previous = process.env.KCP_DIR_EXCHANGE;
-    if (step === 'swap-half-done') process.env.KCP_DIR_EXCHANGE = 'off';
-    try {
+    withExchange(step === 'swap-half-done' ? 'off' : 'on', () => {
       const store = OutputStore.open(path.join(root, 'dist'), {
         command: 'test', failpoint: (at) => { if (at === step) throw new InjectedFault(at); },
       });
@@ -163,10 +202,7 @@ describe('a write failing at every step (an exception, in process) is undone at 
       } finally {
         store.close();
       }
-    } finally {
-      if (previous === undefined) delete process.env.KCP_DIR_EXCHANGE;
-      else process.env.KCP_DIR_EXCHANGE = previous;
-    }
+    });
     expect(observe(root)).toEqual(BEFORE);
   });
 });
@@ -208,10 +244,10 @@ describe('writeTree', () => {
     expect(observe(root)).toEqual(BEFORE);
   });
 
-  test('takes over a lock left by a process that is gone', () => {
+  test('takes over a lock left by a process that is gone', async () => {
     const root = makeRoot();
     const lock = scratchPaths(path.join(root, 'dist')).lock;
-    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const gone = (await killed.get('on swapped')!.run).pid;
     fs.writeFileSync(lock, JSON.stringify({ pid: gone, started: new Date().toISOString(), command: 'synth', nonce: 'x' }));
     expect(writeTree(path.join(root, 'dist'), new Map(NEW), { waitMs: 0 }).changed).toBe(true);
     expect(observe(root)).toEqual({ ...BEFORE, dist: digest(NEW) });
@@ -230,15 +266,14 @@ describe('writeTree', () => {
     expect(LockBusyError.name).toBe('LockBusyError');
   });
 
-  test('refuses to undo an interrupted write whose old tree it cannot find, and changes nothing', async () => {
-    const root = makeRoot();
-    expect(await runChild(root, { KCP_FAILPOINT: 'swapped' })).toMatchObject({ signal: 'SIGKILL' });
+  test('refuses to undo an interrupted write whose old tree it cannot find, and changes nothing', () => {
+    const root = imageCopy('on', 'swapped');
     fs.writeFileSync(path.join(root, 'dist', 'production', '48-deployment-a.yaml'), 'edited by hand\n');
-    for (const scratch of ['.dist.next', '.dist.prev']) fs.rmSync(path.join(root, scratch), { recursive: true, force: true });
+    fs.rmSync(path.join(root, '.dist.next'), { recursive: true });
     const seen = observe(root);
-    seen.entries = seen.entries.filter((e) => e !== '.dist.lock'); // the killed writer's lock, taken over
+    seen.entries = seen.entries.filter((e) => e !== '.dist.lock'); // the crashed writer's lock, taken over
     expect(() => recover(root)).toThrow(RecoveryError);
-    expect(() => recover(root)).toThrow(/was interrupted, and dist\/production as it was before it is neither in place nor in \.dist\.prev or \.dist\.next \(was it edited since\?\)\. Nothing was changed: restore dist\/production and environments\/production\.release\.json with git, then delete \.dist\.journal$/);
+    expect(() => recover(root)).toThrow(/^an earlier `test write` \(pid \d+\) was interrupted, and dist\/production as it was before it is neither in place nor in \.dist\.prev or \.dist\.next \(was it edited since\?\)\. Nothing was changed: restore dist\/production and environments\/production\.release\.json with git, then delete \.dist\.journal$/);
     expect(observe(root)).toEqual(seen);
   });
 });
