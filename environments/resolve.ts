@@ -14,7 +14,8 @@ import {
 } from '../constructs/http-alerts';
 import { AlertSeverity } from '../constructs/monitoring';
 import { checkPinnedTag, initialRelease, ReleaseState, validateReleaseState } from '../release/state';
-import { catalogueSchema, closest, environmentSchema, ShapeProblemKind, shapeProblems, valueAt } from './schema';
+import { closest } from '../validate/suggest';
+import { catalogueSchema, environmentSchema, ShapeProblemKind, shapeProblems, valueAt } from './schema';
 import { ComponentSpec, DATASTORES, DatastoreSpec, PlatformService, Tier } from './catalogue';
 import {
   ComponentDefaults, ComponentOverrides, ComponentSettings, DnsSettings, EnvironmentConfig, IngressControllerSettings, MonitoringOverrides,

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AlertSeverity } from '../constructs/monitoring';
 import { Colour } from '../constructs/release-strategy';
 import { ExternalSecretApiVersion, SecretStoreKind } from '../constructs/secrets';
+import { closest } from '../validate/suggest';
 
 /** How a component is released in an environment. */
 export enum ReleaseMode {
@@ -424,34 +425,4 @@ export function valueAt(root: unknown, path: readonly (string | number)[]): unkn
     current = (current as { [k: string]: unknown })[key];
   }
   return current;
-}
-
-/**
- * The known word closest to `word` by case-insensitive edit distance, when that distance is at most
- * 2, or a third of the word's length for longer words; `undefined` when nothing is that close.
- */
-export function closest(word: string, known: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(w, candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length];
 }

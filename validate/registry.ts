@@ -8,6 +8,7 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import { CRD_PACKAGES, CrdPackage } from './crds';
 import { CLUSTER_SCOPED_KINDS, KUBERNETES_KINDS, KUBERNETES_VERSION } from './kubernetes';
+import { closest } from './suggest';
 
 /** A compiled validator of kubernetes-models: throws an error carrying ajv `errors` when `this` is invalid. */
 export type ModelValidate = (this: unknown) => void;
@@ -181,30 +182,4 @@ export class SchemaRegistry {
 export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash === -1 ? '' : apiVersion.slice(0, slash);
-}
-
-/** The candidate closest to `word` (case-insensitive; at most 1 edit per 4 characters, at most 2), if any. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.min(2, Math.floor(word.length / 4))) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

@@ -14,7 +14,8 @@ import { FIELD_DELTAS, FieldDelta, KUBERNETES_VERSION } from './kubernetes';
 import {
   findingAt, Finding, isObject, Json, JsonObject, ManifestObject, Segment, valueAt,
 } from './findings';
-import { closest, loadModule, modelValidator, ModelValidate, SchemaRegistry } from './registry';
+import { loadModule, modelValidator, ModelValidate, SchemaRegistry } from './registry';
+import { closest } from './suggest';
 
 /** An ajv error as reported by the compiled validators. */
 interface AjvError {
