@@ -6,6 +6,7 @@
  *
  *   npm run release -- production status
  *   npm run release -- production knowledge-service init v1.0.0   (a component without release state)
+ *   npm run release -- production init v1.0.0                     (every component without release state)
  *   npm run release -- production knowledge-service stage v1.1.0
  *   npm run release -- production knowledge-service promote | finalize | rollback | status
  *
@@ -64,13 +65,11 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
     return fail(`unknown environment ${JSON.stringify(envName ?? '')}; known: ${environments.map((e) => e.name).join(', ')}\n${USAGE}`);
   }
   const statusOfAll = second === Action.STATUS && third === undefined;
-  const command: Command = {
-    env,
-    componentName: statusOfAll ? undefined : second,
-    action: (statusOfAll ? Action.STATUS : third) as Action,
-    tag,
-  };
-  if (extra.length > 0) return fail(`unexpected arguments ${extra.join(' ')}\n${USAGE}`);
+  const initAll = second === Action.INIT;
+  const command: Command = initAll
+    ? { env, componentName: undefined, action: Action.INIT, tag: third }
+    : { env, componentName: statusOfAll ? undefined : second, action: (statusOfAll ? Action.STATUS : third) as Action, tag };
+  if (extra.length > 0 || (initAll && tag !== undefined)) return fail(`unexpected arguments ${[...(initAll ? [tag] : []), ...extra].join(' ')}\n${USAGE}`);
   if (!Object.values(Action).includes(command.action)) {
     return fail(`unknown action ${JSON.stringify(command.action ?? '')}; allowed: ${Object.values(Action).join(', ')}\n${USAGE}`);
   }
@@ -115,23 +114,28 @@ function releaseHoldingLock(
   if (componentName !== undefined && !catalogue.some((c) => c.name === componentName)) {
     return fail(`unknown component ${JSON.stringify(componentName)} in ${env.name}; known: ${catalogue.map((c) => c.name).join(', ')}`);
   }
-  if (componentName === undefined && action !== Action.STATUS) return fail(`${action} needs a component\n${USAGE}`);
-  const where = `${env.name}/${componentName}`;
+  if (componentName === undefined && action !== Action.STATUS && action !== Action.INIT) return fail(`${action} needs a component\n${USAGE}`);
+  const where = componentName === undefined ? env.name : `${env.name}/${componentName}`;
   const states = readReleaseStates(root, environments);
   // `init` records the state of a component that has none, which leaves its environment invalid
   // until then: the new state is validated instead of the current one.
   const recorded = states[env.name] !== null && typeof states[env.name] === 'object' ? states[env.name] as ReleaseState : {};
-  let initial: ComponentRelease | undefined;
+  // `init` of one component, or of every blue/green component without state (`<env> init <tag>`):
+  // an environment with several of them only becomes valid when all are recorded.
+  const initialized: { [component: string]: ComponentRelease } = {};
   if (action === Action.INIT) {
+    const names = componentName !== undefined ? [componentName]
+      : catalogue.map((c) => c.name).filter((c) => recorded[c] === undefined && strategyOf(env, c) === ReleaseMode.BLUE_GREEN);
+    if (names.length === 0) return fail(`${env.name}: every blue/green component already has a release state; nothing to init`);
     try {
-      initial = initRelease(where, recorded[componentName!], tag);
+      for (const name of names) initialized[name] = initRelease(`${env.name}/${name}`, recorded[name], tag);
     } catch (e) {
       if (e instanceof ReleaseError) return fail(e.message);
       throw e;
     }
   }
-  const recordedStates = initial === undefined ? states
-    : { ...states, [env.name]: { ...recorded, [componentName!]: initial } };
+  const initial = componentName !== undefined ? initialized[componentName] : undefined;
+  const recordedStates = action !== Action.INIT ? states : { ...states, [env.name]: { ...recorded, ...initialized } };
   let resolved: ResolvedEnvironment;
   try {
     resolved = resolveTarget(env, environments, catalogue, recordedStates, err);
@@ -155,14 +159,14 @@ function releaseHoldingLock(
     return 0;
   }
 
-  let next: ComponentRelease;
+  let next: ComponentRelease | undefined;
   try {
-    next = initial ?? transition(where, resolved.releases[componentName!], action, tag);
+    next = action === Action.INIT ? initial : transition(where, resolved.releases[componentName!], action, tag);
   } catch (e) {
     if (e instanceof ReleaseError) return fail(e.message);
     throw e;
   }
-  const newState: ReleaseState = { ...resolved.releases, [componentName!]: next };
+  const newState: ReleaseState = next === undefined ? resolved.releases : { ...resolved.releases, [componentName!]: next };
 
   // Everything is computed before anything is written: a failure here changes nothing.
   // Only the released environment is synthesized: before (for the description) and after.
@@ -173,7 +177,7 @@ function releaseHoldingLock(
   let tree: OutputTree;
   try {
     // (before `init` the environment is invalid: there is nothing to compare with)
-    before = initial === undefined ? synthesizeObjects(only, catalogue, { [env.name]: states[env.name] }).get(env.name)! : undefined;
+    before = action !== Action.INIT ? synthesizeObjects(only, catalogue, { [env.name]: states[env.name] }).get(env.name)! : undefined;
     after = synthesizeObjects(only, catalogue, newStates).get(env.name)!;
     tree = synthesize(only, catalogue, newStates);
   } catch (e) {
@@ -191,9 +195,11 @@ function releaseHoldingLock(
     return 1;
   }
 
-  out(`${where}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(next)}`);
+  const steps = Object.entries(action === Action.INIT ? initialized : { [componentName!]: next! });
+  for (const [name, state] of steps) out(`${env.name}/${name}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(state)}`);
   for (const line of before === undefined ? [] : describeChanges(env.name, before, after)) out(`  ${line}`);
-  out(`wrote ${path.relative(root, stateFile)} and dist/${env.name}/; review and commit them. Next: ${allowedActions(next.phase).join(' | ')}`);
+  const nextActions = [...new Set(steps.flatMap(([, state]) => allowedActions(state.phase)))];
+  out(`wrote ${path.relative(root, stateFile)} and dist/${env.name}/; review and commit them. Next: ${nextActions.join(' | ')}`);
   return 0;
 }
 
@@ -228,6 +234,11 @@ function resolveTarget(
     }
     return resolved;
   }
+}
+
+/** The release strategy of `component` in `env` as written (component override, else defaults). */
+function strategyOf(env: EnvironmentConfig, component: string): ReleaseMode | undefined {
+  return env.components?.[component]?.strategy ?? env.defaults?.strategy;
 }
 
 /** Entry point of `npm run release`. */

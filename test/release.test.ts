@@ -254,6 +254,25 @@ describe('the release command', () => {
     expect(run('production', K, 'stage', V2)).toBe(0);
   });
 
+  test('init without a component records every blue/green component of a new environment at once', () => {
+    // GIVEN production without a state file: every component is missing, so one init at a time cannot help
+    fs.rmSync(releaseFile(root, 'production'));
+    expect(run('production', K, 'init', V1)).toBe(1);
+    expect(errors.join('\n')).toContain(`production/${C}: release state is missing`);
+    expect(fs.existsSync(releaseFile(root, 'production'))).toBe(false);
+    // WHEN all are recorded with the tag they run
+    expect([run('production', 'init', V1), errors]).toEqual([0, []]);
+    // THEN each starts from the initial state, in one change with dist/
+    expect(lines).toEqual([
+      ...CATALOGUE.map((c) => `production/${c.name}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby`),
+      'wrote environments/production.release.json and dist/production/; review and commit them. Next: stage | rollback',
+    ]);
+    expect(JSON.parse(stateFile())).toEqual(Object.fromEntries(CATALOGUE.map((c) => [c.name, initialRelease(V1)])));
+    expect(run('production', 'init', V1)).toBe(1);
+    expect(errors).toEqual(['release refused, nothing changed: production: every blue/green component already has a release state; nothing to init']);
+    expect(run('production', 'init', 'develop')).toBe(1);
+  });
+
   test('status describes every blue/green component without changing anything', () => {
     const before = stateFile();
     expect(run('production', 'status')).toBe(0);
