@@ -326,7 +326,9 @@ export function buildCheckedApp(
   const check = checkEnvironments(environments, catalogue, releaseStates);
   const problems = [...check.problems];
   const app = new App();
-  for (const environment of check.resolved) {
+  // Every environment is built from the catalogue: with a problem there, building would only repeat it.
+  const catalogueValid = !problems.some((p) => p.environment === 'catalogue');
+  for (const environment of catalogueValid ? check.resolved : []) {
     try {
       const chart = new KcpEnvironmentChart(app, environment.name, { environment, catalogue });
       for (const c of chart.node.findAll()) {

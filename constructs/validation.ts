@@ -42,10 +42,16 @@ export function checkImageTag(value: unknown): string | undefined {
     + 'starting and ending with a letter or digit; a version like v1.4.2 or a commit SHA)';
 }
 
-/** Rule broken by `value` as an integer within `[min, max]`. */
-export function checkInteger(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+/** The largest value of the 32-bit integer fields of the Kubernetes API (replicas, ports, seconds...). */
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** Rule broken by `value` as an integer within `[min, max]` (by default, up to {@link INT32_MAX}). */
+export function checkInteger(value: unknown, min: number, max = INT32_MAX): string | undefined {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return undefined;
-  return max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+  if (max === INT32_MAX) {
+    return typeof value === 'number' && value > max ? `must be an integer from ${min} to ${max} (a 32-bit integer)` : `must be an integer >= ${min}`;
+  }
+  return `must be an integer from ${min} to ${max}`;
 }
 
 /** Rule broken by `value` as a TCP port number. */

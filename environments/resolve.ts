@@ -45,6 +45,9 @@ export function formatProblem(p: ConfigProblem): string {
 /** A value as JSON, cut short when long (a huge value must not flood the report). */
 function showValue(value: unknown): string {
   let json: string;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // NaN, Infinity (JSON would say null)
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
   try {
     json = JSON.stringify(value) ?? String(value);
   } catch {
@@ -120,6 +123,7 @@ export function checkEnvironments(
   releaseStates: ReleaseStates = {},
 ): ConfigCheck {
   const problems: ConfigProblem[] = [];
+  const skipped: string[] = [];
   const catalogueShape = shapeProblems(catalogueSchema, catalogue).map((p) => {
     const [index, ...rest] = p.path;
     const name = typeof index === 'number' ? (catalogue[index] as { name?: unknown } | undefined)?.name : undefined;
@@ -127,41 +131,46 @@ export function checkEnvironments(
     return { environment: 'catalogue', component, field: formatPath(rest) || 'component', value: p.value, rule: p.rule };
   });
   problems.push(...catalogueShape);
-  if (catalogueShape.length > 0) return { resolved: [], problems, skipped: ['catalogue'] };
-  problems.push(...validateCatalogue(catalogue));
+  // The environments' rules need a catalogue of the right shape; their own shape does not.
+  const catalogueUsable = catalogueShape.length === 0;
+  if (catalogueUsable) problems.push(...validateCatalogue(catalogue));
+  else skipped.push('catalogue');
 
   const names = environments.map((e, i) => environmentLabel(e, i));
   problems.push(...duplicates(names, 'name', 'registry'));
-  problems.push(...duplicates(environments.map((e) => e?.namespace).filter((n): n is string => typeof n === 'string'), 'namespace', 'registry'));
+  problems.push(...duplicates(environments.map((e) => (e as { namespace?: unknown } | undefined)?.namespace)
+    .filter((n): n is string => typeof n === 'string'), 'namespace', 'registry'));
   const resolved: ResolvedEnvironment[] = [];
   const hosts = new Map<string, string>();
-  const skipped: string[] = [];
   environments.forEach((original, i) => {
-    let env = original;
     const environment = names[i];
-    const shapeFound = shapeProblems(environmentSchema, env);
+    const shapeFound = shapeProblems(environmentSchema, original);
     const shape = shapeFound.map((p) => locate(environment, p.path, p.value, p.rule));
     // Unknown keys and values outside an enum do not stop the rules (they run without those keys,
     // and check enum members themselves); a wrong type or a missing field does.
-    if (shapeFound.some((p) => p.kind === ShapeProblemKind.WRONG_TYPE)) {
+    if (!catalogueUsable || shapeFound.some((p) => p.kind === ShapeProblemKind.WRONG_TYPE)) {
       problems.push(...shape);
-      skipped.push(environment);
+      if (!catalogueUsable || shape.length > 0) skipped.push(environment);
       return;
     }
-    env = withoutKeys(env, shapeFound.filter((p) => p.kind === ShapeProblemKind.UNKNOWN_KEY).map((p) => p.path)) as EnvironmentConfig;
-    const own: ConfigProblem[] = [...shape];
-    let result: ResolvedEnvironment;
+    const env = withoutKeys(original, shapeFound.filter((p) => p.kind === ShapeProblemKind.UNKNOWN_KEY).map((p) => p.path)) as EnvironmentConfig;
+    const releaseState = own(releaseStates, env.name);
+    const result = resolveEnvironment(env, catalogue, releaseState);
+    const reported = new Set(shape.map((p) => `${p.component ?? ''} ${p.field}`));
+    const found: ConfigProblem[] = [...shape];
     try {
-      result = resolveEnvironment(env, catalogue, releaseStates[env.name]);
-      const reported = new Set(shape.map((p) => `${p.component ?? ''} ${p.field}`));
-      const rules = validateEnvironment(env, result, catalogue, releaseStates[env.name]);
+      const rules = validateEnvironment(env, result, catalogue, releaseState);
+      // (a component whose strategy is not a known one is neither rolling nor blue/green here)
+      const modes: readonly string[] = Object.values(ReleaseMode);
       const blueGreen = catalogue.filter((c) => result.components[c.name].strategy === ReleaseMode.BLUE_GREEN).map((c) => c.name);
-      rules.push(...validateReleaseState(releaseStates[env.name], blueGreen, catalogue.map((c) => c.name))
+      const known = catalogue.filter((c) => modes.includes(result.components[c.name].strategy)).map((c) => c.name);
+      rules.push(...validateReleaseState(releaseState, blueGreen, known, catalogue.map((c) => c.name))
         .map((p) => ({ ...p, environment: env.name, field: `${env.name}.release.json ${p.field}` })));
-      own.push(...rules.filter((p) => !reported.has(`${p.component ?? ''} ${p.field}`)));
-    } catch {
-      // The rules expect the schema's types; values outside an enum may still trip one. The shape
-      // problems name what to fix first.
+      found.push(...rules.filter((p) => !reported.has(`${p.component ?? ''} ${p.field}`)));
+    } catch (e) {
+      // The rules expect the schema's types; a value outside an enum may still trip one. Then the
+      // shape problems name what to fix first. Without any, a throw is a bug: never drop an environment.
+      if (shape.length === 0) throw e;
       problems.push(...shape);
       skipped.push(environment);
       return;
@@ -169,25 +178,34 @@ export function checkEnvironments(
     for (const field of ['frontend', 'api'] as const) {
       const host = env.domains[field];
       const owner = hosts.get(host);
-      if (owner !== undefined && owner !== `${env.name} domains.${field}`) {
-        own.push({ environment: env.name, field: `domains.${field}`, value: host, rule: `must be unique across environments (already ${owner})` });
+      // (the same host for both fields of one environment is reported by that environment's rules)
+      if (owner !== undefined && !owner.startsWith(`${env.name} `)) {
+        found.push({ environment: env.name, field: `domains.${field}`, value: host, rule: `must be unique across environments (already ${owner})` });
       }
       hosts.set(host, `${env.name} domains.${field}`);
     }
-    problems.push(...own);
-    if (own.length === 0) resolved.push(result);
+    problems.push(...found);
+    if (found.length === 0) resolved.push(result);
   });
   return { resolved, problems, skipped };
 }
 
-/** A copy of `value` without the keys at `paths`. */
+/** `object[key]` when `key` is the object's own property (never an inherited one such as `constructor`). */
+export function own<T>(object: { readonly [key: string]: T } | undefined, key: string): T | undefined {
+  return object !== undefined && object !== null && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+}
+
+/** A copy of `value` without the keys at `paths` (only the objects along those paths are copied). */
 function withoutKeys(value: unknown, paths: readonly (readonly (string | number)[])[]): unknown {
-  const copy = structuredClone(value) as unknown;
-  for (const path of paths) {
-    const parent = valueAt(copy, path.slice(0, -1));
-    if (parent !== null && typeof parent === 'object') delete (parent as { [k: string]: unknown })[String(path[path.length - 1])];
-  }
-  return copy;
+  const remove = (node: unknown, path: readonly (string | number)[]): unknown => {
+    if (node === null || typeof node !== 'object' || path.length === 0) return node;
+    const copy: { [k: string]: unknown } = Array.isArray(node) ? [...node] as unknown as { [k: string]: unknown } : { ...node };
+    const [key, ...rest] = path;
+    if (rest.length === 0) delete copy[String(key)];
+    else copy[String(key)] = remove(copy[String(key)], rest);
+    return copy;
+  };
+  return paths.reduce((v, path) => remove(v, path), value);
 }
 
 /**
@@ -233,11 +251,11 @@ export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly C
   const releases: { [name: string]: ReleaseState[string] } = {};
   const recorded = (releaseState !== null && typeof releaseState === 'object' ? releaseState : {}) as ReleaseState;
   for (const spec of catalogue) {
-    const settings = merge(env.defaults, env.components[spec.name] ?? {});
+    const settings = merge(env.defaults, own(env.components, spec.name) ?? {});
     components[spec.name] = settings;
     // A blue/green component without release state is a problem (validateEnvironment); the
     // placeholder only keeps the resolved shape whole.
-    if (settings.strategy === ReleaseMode.BLUE_GREEN) releases[spec.name] = recorded[spec.name] ?? initialRelease('');
+    if (settings.strategy === ReleaseMode.BLUE_GREEN) releases[spec.name] = own(recorded, spec.name) ?? initialRelease('');
   }
   const rest: Omit<EnvironmentConfig, 'defaults'> & { defaults?: unknown } = { ...env };
   delete rest.defaults;
@@ -307,7 +325,8 @@ export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigPr
     if (rule) problems.push({ environment: 'catalogue', component, field, value, rule });
   };
   for (const c of catalogue) {
-    at(c.name, 'name', c.name, checkDnsLabel(c.name));
+    at(c.name, 'name', c.name, checkDnsLabel(c.name)
+      ?? (c.name in Object.prototype ? 'must not be a name every JavaScript object already has (constructor, ...)' : undefined));
     at(c.name, 'containerPort', c.containerPort, checkPort(c.containerPort));
     at(c.name, 'servicePort', c.servicePort, checkPort(c.servicePort));
     at(c.name, 'healthPath', c.healthPath, HTTP_PATH.test(c.healthPath) ? undefined : 'must be an absolute HTTP path (no spaces)');
@@ -417,6 +436,16 @@ function validateGraph(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
       ?? (/^[A-Z_][A-Z0-9_]*$/.test(d.envVar) ? undefined : 'envVar must be an environment variable name ([A-Z_][A-Z0-9_]*)');
     if (rule !== undefined) at(d.name, 'datastore', d, `must have a DNS-1123 name, a TCP port, a Secret key and a variable name (${rule})`);
   }
+  // One key of db-credentials and one variable per datastore: a shared one would hand one
+  // datastore's connection string to another's users.
+  for (const field of ['secretKey', 'envVar'] as const) {
+    const owners = new Map<string, string>();
+    for (const d of seen.values()) {
+      const owner = owners.get(d[field]);
+      if (owner !== undefined) at(d.name, `datastore ${field}`, d[field], `must be unique across datastores (${owner} has it)`);
+      owners.set(d[field], d.name);
+    }
+  }
   return problems;
 }
 
@@ -453,7 +482,10 @@ export function validateEnvironment(
       at('components', name, `must name a catalogue component (${suggestion === undefined ? '' : `did you mean "${suggestion}"? `}${known.join(', ')})`, name);
     }
   }
-  const recorded = releaseState !== null && typeof releaseState === 'object' ? releaseState as { readonly [c: string]: unknown } : {};
+  // An unreadable state file is reported as such (validateReleaseState); it is not "missing" entries,
+  // which `init` would then overwrite.
+  const readable = releaseState === undefined || (releaseState !== null && typeof releaseState === 'object' && !Array.isArray(releaseState));
+  const recorded = readable && releaseState !== undefined ? releaseState as { readonly [c: string]: unknown } : {};
   const stateFile = `environments/${envName}.release.json`;
   const componentProblems: ConfigProblem[] = [];
   // Image tags have one owner each: the environment file for a rolling component, the release
@@ -462,17 +494,19 @@ export function validateEnvironment(
   for (const spec of catalogue) {
     const settings = resolved.components[spec.name];
     componentProblems.push(...validateComponent(envName, spec.name, settings));
-    const override = env.components[spec.name]?.imageTag;
+    const override = own(env.components, spec.name)?.imageTag;
     if (settings.strategy === ReleaseMode.BLUE_GREEN) {
-      const state = recorded[spec.name];
+      const state = own(recorded, spec.name);
       if (override !== undefined) {
         at('imageTag', override, `has no effect: the tags of a blue/green component are owned by ${stateFile}; `
           + (state === undefined ? `record the tag it runs with \`npm run release -- ${envName} ${spec.name} init <tag>\``
             : `stage a new version with \`npm run release -- ${envName} ${spec.name} stage <tag>\``) + ', and remove imageTag here', spec.name);
-      } else if (state === undefined) {
+      } else if (state === undefined && readable) {
         at('release state', undefined, `is missing from ${stateFile}, which owns the tags of a blue/green component: `
           + `record the tag it runs with \`npm run release -- ${envName} ${spec.name} init <tag>\``, spec.name);
       }
+    } else if (settings.strategy !== ReleaseMode.ROLLING) {
+      defaultTagUsed = true; // (an unknown strategy is reported as such; its tag's owner is not known)
     } else {
       if (override === undefined) defaultTagUsed = true;
       const rule = settings.imageTag === undefined
@@ -481,7 +515,14 @@ export function validateEnvironment(
       if (rule !== undefined) componentProblems.push({ environment: envName, component: spec.name, field: 'imageTag', value: settings.imageTag, rule });
     }
   }
-  problems.push(...blameDefaults(env, catalogue, componentProblems));
+  const blamed = blameDefaults(env, catalogue, componentProblems);
+  problems.push(...blamed);
+  // The defaults block is validated even where every component overrides a value (and nothing takes it).
+  const seen = new Set(blamed.map((p) => `${p.component ?? ''}\n${p.field}\n${p.rule}`));
+  for (const p of validateComponent(envName, '', merge(env.defaults, {}))) {
+    const problem = { ...p, component: undefined, field: `defaults.${p.field}` };
+    if (!seen.has(`\n${problem.field}\n${problem.rule}`)) problems.push(problem);
+  }
   if (env.defaults.imageTag !== undefined && !defaultTagUsed) {
     at('defaults.imageTag', env.defaults.imageTag, 'has no effect: no component takes its tag from defaults '
       + `(rolling components set their own; blue/green ones take theirs from ${stateFile}); remove it`);
@@ -500,7 +541,7 @@ export function validateEnvironment(
 function blameDefaults(env: EnvironmentConfig, catalogue: readonly ComponentSpec[], found: readonly ConfigProblem[]): ConfigProblem[] {
   // The granularity of `merge`: resources and probes are taken from defaults one half at a time.
   const mergedAt = (field: string) => field.split('.').slice(0, /^(resources|probes)\./.test(field) ? 2 : 1);
-  const inherits = (component: string, field: string) => valueAt(env.components[component], mergedAt(field)) === undefined;
+  const inherits = (component: string, field: string) => valueAt(own(env.components, component), mergedAt(field)) === undefined;
   const key = (p: ConfigProblem) => `${p.field}\n${p.rule}\n${JSON.stringify(p.value)}`;
   const groups = new Map<string, ConfigProblem[]>();
   for (const p of found) {
@@ -692,7 +733,10 @@ function duplicates(values: readonly string[], field: string, environment: strin
 
 /** Rule broken by `value` as an Ingress host: a DNS name, never an IP address (TLS and routing need a name). */
 function checkHost(value: string): string | undefined {
-  if (isIP(value.replace(/^\[|\]$/g, '')) !== 0) return 'must be a DNS name, not an IP address (certificates and host routing need a name)';
+  // (digits and dots only: Kubernetes reads `010.0.0.1` as an IP address too)
+  if (isIP(value.replace(/^\[|\]$/g, '')) !== 0 || /^[0-9.]+$/.test(value)) {
+    return 'must be a DNS name, not an IP address (certificates and host routing need a name)';
+  }
   return checkDnsSubdomain(value);
 }
 

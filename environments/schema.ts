@@ -392,7 +392,11 @@ function issueProblems(issue: z.core.$ZodIssue, root: unknown, prefix: readonly 
       const nearest = branches.find((b) => b.length > 0
         && b.every((p) => p.kind === ShapeProblemKind.UNKNOWN_KEY && !anyShape.has(String(p.path[p.path.length - 1]))));
       if (nearest !== undefined) return nearest;
-      return [{ kind: ShapeProblemKind.NOT_ALLOWED, path, value: here, rule: issue.message }];
+      // Keys no shape has, with the closest key of any shape: `{ cidr: [...] }` -> "cidrs".
+      const stray = here !== null && typeof here === 'object' && !Array.isArray(here) ? Object.keys(here).filter((k) => !anyShape.has(k)) : [];
+      const hints = stray.map((k) => ({ k, guess: closest(k, [...anyShape]) }))
+        .map(({ k, guess }) => (guess === undefined ? `"${k}" is an unknown field` : `"${k}" is an unknown field; did you mean "${guess}"?`));
+      return [{ kind: ShapeProblemKind.NOT_ALLOWED, path, value: here, rule: [issue.message, ...hints].join('; ') }];
     }
     default:
       return [{ kind: ShapeProblemKind.NOT_ALLOWED, path, value: here, rule: issue.message }];

@@ -19,7 +19,10 @@ export function releaseFile(root: string, environment: string): string {
  */
 export function readReleaseStates(root: string, environments: readonly { readonly name: string }[]): { [env: string]: unknown } {
   const states: { [env: string]: unknown } = {};
-  for (const { name } of environments) {
+  // (an environment that is not an object, or has no usable name, is reported by the configuration check)
+  const names = environments.map((e) => (e as { name?: unknown } | null | undefined)?.name)
+    .filter((n): n is string => typeof n === 'string' && /^[a-z0-9][-a-z0-9]*$/.test(n));
+  for (const name of names) {
     const file = releaseFile(root, name);
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, 'utf8');

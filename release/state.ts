@@ -190,7 +190,13 @@ export interface ReleaseProblem {
  * Validates a parsed release state file against the environment's blue/green components.
  * Components missing from the file start from {@link initialRelease}.
  */
-export function validateReleaseState(raw: unknown, blueGreen: readonly string[], all: readonly string[]): ReleaseProblem[] {
+export function validateReleaseState(
+  raw: unknown,
+  blueGreen: readonly string[],
+  /** Components whose strategy is a known one (a typo in a strategy is reported where it is written). */
+  withKnownStrategy: readonly string[],
+  all: readonly string[],
+): ReleaseProblem[] {
   const problems: ReleaseProblem[] = [];
   const at = (component: string | undefined, field: string, value: unknown, rule: string | undefined) => {
     if (rule) problems.push({ component, field, value, rule });
@@ -206,7 +212,9 @@ export function validateReleaseState(raw: unknown, blueGreen: readonly string[],
       continue;
     }
     if (!blueGreen.includes(component)) {
-      at(component, 'release state', component, 'must only hold blue-green components (this one is released rolling)');
+      if (withKnownStrategy.includes(component)) {
+        at(component, 'release state', component, 'must only hold blue-green components (this one is released rolling)');
+      }
       continue;
     }
     const shape = shapeProblems(componentReleaseSchema, value);

@@ -20,7 +20,7 @@
 import * as path from 'path';
 import { ROOT, synthesize, synthesizeObjects } from '../main';
 import {
-  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ReleaseMode, ReleaseStates, ResolvedEnvironment,
+  CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, own, ReleaseMode, ReleaseStates, ResolvedEnvironment,
   resolveEnvironments,
 } from '../environments';
 import { describeChanges } from '../release/describe';
@@ -60,9 +60,9 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
   const fail = (message: string) => { err(`release refused, nothing changed: ${message}`); return 1; };
 
   const [envName, second, third, tag, ...extra] = args;
-  const env = environments.find((e) => e.name === envName);
+  const env = environments.find((e) => (e as EnvironmentConfig | undefined)?.name === envName);
   if (env === undefined) {
-    return fail(`unknown environment ${JSON.stringify(envName ?? '')}; known: ${environments.map((e) => e.name).join(', ')}\n${USAGE}`);
+    return fail(`unknown environment ${JSON.stringify(envName ?? '')}; known: ${environments.map((e) => (e as EnvironmentConfig | undefined)?.name).join(', ')}\n${USAGE}`);
   }
   const statusOfAll = second === Action.STATUS && third === undefined;
   const initAll = second === Action.INIT;
@@ -119,16 +119,23 @@ function releaseHoldingLock(
   const states = readReleaseStates(root, environments);
   // `init` records the state of a component that has none, which leaves its environment invalid
   // until then: the new state is validated instead of the current one.
-  const recorded = states[env.name] !== null && typeof states[env.name] === 'object' ? states[env.name] as ReleaseState : {};
+  const file = states[env.name];
+  const readable = file === undefined || (file !== null && typeof file === 'object' && !Array.isArray(file));
+  const recorded = readable && file !== undefined ? file as ReleaseState : {};
   // `init` of one component, or of every blue/green component without state (`<env> init <tag>`):
   // an environment with several of them only becomes valid when all are recorded.
   const initialized: { [component: string]: ComponentRelease } = {};
   if (action === Action.INIT) {
+    // A state file that cannot be read is repaired by hand (git has its last good version): never overwritten.
+    if (!readable) return fail(`environments/${env.name}.release.json is not a release state (${typeof file === 'string' ? file : 'not an object'}); restore it from git before init`);
+    if (componentName !== undefined && strategyOf(env, componentName) !== ReleaseMode.BLUE_GREEN) {
+      return fail(`${where} is released rolling, not blue/green: its tag is the imageTag in environments/${env.name}.ts`);
+    }
     const names = componentName !== undefined ? [componentName]
-      : catalogue.map((c) => c.name).filter((c) => recorded[c] === undefined && strategyOf(env, c) === ReleaseMode.BLUE_GREEN);
+      : catalogue.map((c) => c.name).filter((c) => own(recorded, c) === undefined && strategyOf(env, c) === ReleaseMode.BLUE_GREEN);
     if (names.length === 0) return fail(`${env.name}: every blue/green component already has a release state; nothing to init`);
     try {
-      for (const name of names) initialized[name] = initRelease(`${env.name}/${name}`, recorded[name], tag);
+      for (const name of names) initialized[name] = initRelease(`${env.name}/${name}`, own(recorded, name), tag);
     } catch (e) {
       if (e instanceof ReleaseError) return fail(e.message);
       throw e;
@@ -238,7 +245,7 @@ function resolveTarget(
 
 /** The release strategy of `component` in `env` as written (component override, else defaults). */
 function strategyOf(env: EnvironmentConfig, component: string): ReleaseMode | undefined {
-  return env.components?.[component]?.strategy ?? env.defaults?.strategy;
+  return own(env.components, component)?.strategy ?? env.defaults?.strategy;
 }
 
 /** Entry point of `npm run release`. */

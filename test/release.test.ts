@@ -182,8 +182,7 @@ describe('release state files are validated with the rest of the configuration',
     expect(() => resolveEnvironments([staging], CATALOGUE, { staging: { frontend: initialRelease(V1) } }))
       .toThrow('staging/frontend: staging.release.json release state must only hold blue-green components (this one is released rolling), got "frontend"');
     expect(problems('invalid JSON in production.release.json: Unexpected token')).toEqual([
-      ...CATALOGUE.map((c) => `${c.name} release state is missing from environments/production.release.json, which owns the tags `
-        + `of a blue/green component: record the tag it runs with \`npm run release -- production ${c.name} init <tag>\``),
+      // (only that: its entries are not "missing", which `init` would then overwrite)
       ' production.release.json release state must be an object mapping component names to their release',
     ]);
   });
@@ -271,6 +270,22 @@ describe('the release command', () => {
     expect(run('production', 'init', V1)).toBe(1);
     expect(errors).toEqual(['release refused, nothing changed: production: every blue/green component already has a release state; nothing to init']);
     expect(run('production', 'init', 'develop')).toBe(1);
+  });
+
+  test('init never overwrites a state file it cannot read, and refuses a rolling component', () => {
+    // GIVEN a state file left with a merge conflict
+    fs.writeFileSync(releaseFile(root, 'production'), '<<<<<<< HEAD\n{}\n');
+    const before = stateFile();
+    // WHEN init is asked to record every component
+    expect(run('production', 'init', V1)).toBe(1);
+    // THEN nothing is overwritten, and the message says what to do
+    expect(errors).toEqual([expect.stringMatching(/^release refused, nothing changed: environments\/production.release.json is not a release state \(invalid JSON in production.release.json: [^]*\); restore it from git before init$/)]);
+    expect(stateFile()).toBe(before);
+    expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
+    // AND init of a component released rolling says so (staging rolls every component)
+    fs.copyFileSync(releaseFile(path.resolve(__dirname, '..'), 'production'), releaseFile(root, 'production'));
+    expect(run('staging', 'frontend', 'init', V1)).toBe(1);
+    expect(errors).toEqual(['release refused, nothing changed: staging/frontend is released rolling, not blue/green: its tag is the imageTag in environments/staging.ts']);
   });
 
   test('status describes every blue/green component without changing anything', () => {

@@ -272,3 +272,107 @@ describe('construct errors are problems like any other', () => {
     ]);
   });
 });
+
+describe('hostile input never crashes and is never half-reported', () => {
+  const messageOf = (f: () => unknown): string => {
+    try {
+      f();
+      return '';
+    } catch (e) {
+      expect((e as Error).name).toBe('ConfigError');
+      return (e as Error).message;
+    }
+  };
+
+  test('a call to a component that is not in the catalogue is one problem, not a crash while building', () => {
+    const catalogue = [{ ...FRONTEND, calls: [{ name: 'knowledge' }] }, ...CATALOGUE.slice(1)];
+    expect(messageOf(() => synthesize([staging], catalogue, {})).split('\n')).toEqual([
+      'invalid configuration (1 problem):',
+      '  - catalogue/frontend: calls must name catalogue components or platform services (frontend, knowledge-service, '
+      + 'content-service, support-service, analytics-service, auth-service, ingress-controller), got "knowledge"',
+    ]);
+  });
+
+  test('an environment that is undefined in the registry (a broken import) is named, also when release states are read', () => {
+    expect(messageOf(() => synthesize([staging, undefined as unknown as EnvironmentConfig])))
+      .toContain('  - environments[1]: (environment) is required (an object)');
+  });
+
+  test('a function under an unknown key is reported like any unknown key', () => {
+    expect(configProblems([{ ...staging, onDeploy: () => 1 } as EnvironmentConfig])).toEqual([
+      `staging: onDeploy is an unknown field (fields here: ${ENVIRONMENT_FIELDS})`,
+    ]);
+  });
+
+  test('two datastores sharing a Secret key or a variable are refused (one would receive the other\'s credentials)', () => {
+    const catalogue = CATALOGUE.map((c) => ({ ...c, datastores: c.datastores?.map((d) => (d.name === 'redis' ? { ...d, secretKey: 'postgres-url' } : d)) }));
+    expect(configProblems([staging], catalogue)).toEqual([
+      'catalogue/redis: datastore secretKey must be unique across datastores (postgres has it), got "postgres-url"',
+    ]);
+  });
+
+  test('a misspelled strategy is one problem, not a cascade of tag and release-state problems', () => {
+    expect(configProblems([{ ...production, defaults: { ...production.defaults, strategy: 'bluegreen' as ReleaseMode } }])).toEqual([
+      'production: defaults.strategy must be one of rolling, blue-green, got "bluegreen"',
+    ]);
+  });
+
+  test('numbers beyond the API\'s 32-bit fields, NaN and Infinity are refused with the value as written', () => {
+    expect(configProblems([{ ...staging, defaults: { ...staging.defaults, replicas: 1e12 } }])).toEqual([
+      'staging: defaults.replicas must be an integer from 1 to 2147483647 (a 32-bit integer), got 1000000000000',
+    ]);
+    expect(configProblems([{ ...staging, components: { ...staging.components, frontend: { replicas: NaN } } }])).toEqual([
+      'staging/frontend: replicas must be a number, got NaN',
+    ]);
+    expect(configProblems([{ ...staging, monitoring: { alerts: { HighErrorRate: { threshold: Infinity } } } }])).toEqual([
+      'staging: monitoring.alerts.HighErrorRate.threshold must be a number, got Infinity',
+    ]);
+  });
+
+  test('a dotted-decimal host with leading zeros is an IP address too', () => {
+    expect(configProblems([{ ...staging, domains: { ...staging.domains, frontend: '010.0.0.1' } }])).toEqual([
+      'staging: domains.frontend must be a DNS name, not an IP address (certificates and host routing need a name), got "010.0.0.1"',
+    ]);
+  });
+
+  test('one host for both fields of an environment is one problem', () => {
+    expect(configProblems([{ ...staging, domains: { frontend: 'staging.soundcore-kcp.com', api: 'staging.soundcore-kcp.com' } }])).toEqual([
+      'staging: domains.api must differ from domains.frontend, got "staging.soundcore-kcp.com"',
+    ]);
+  });
+
+  test('a defaults value that every component overrides is still validated', () => {
+    const everyOwn = Object.fromEntries(CATALOGUE.map((c) => [c.name, { replicas: 2 }]));
+    expect(configProblems([{ ...staging, defaults: { ...staging.defaults, replicas: -5 }, components: everyOwn }])).toEqual([
+      'staging: defaults.replicas must be an integer >= 1, got -5',
+    ]);
+  });
+
+  test('a catalogue of the wrong shape does not hide the environments\' shape problems', () => {
+    const catalogue = [{ ...FRONTEND, tier: 'web' } as unknown as ComponentSpec, ...CATALOGUE.slice(1)];
+    const typo = edited(staging, (s) => { s.namespce = 'x'; });
+    expect(configProblems([typo], catalogue)).toEqual([
+      'catalogue/frontend: tier must be one of frontend, backend, got "web"',
+      `staging: namespce is an unknown field; did you mean "namespace"? (fields here: ${ENVIRONMENT_FIELDS})`,
+    ]);
+  });
+
+  test('a component named like a property every object has is refused', () => {
+    const catalogue = [...CATALOGUE, { ...CONTENT_SERVICE, name: 'constructor', containerPort: 8009, servicePort: 8009, routes: { ...CONTENT_SERVICE.routes, paths: ['/x'] } }];
+    expect(configProblems([staging], catalogue)).toEqual([
+      'catalogue/constructor: name must not be a name every JavaScript object already has (constructor, ...), got "constructor"',
+    ]);
+  });
+
+  test('suggestions cover swapped letters and keys of either shape of a datastore location', () => {
+    expect(configProblems([edited(staging, (s) => { s.tsl = s.tls; delete s.tls; })])).toEqual([
+      'staging: tls is required (an object)',
+      `staging: tsl is an unknown field; did you mean "tls"? (fields here: ${ENVIRONMENT_FIELDS})`,
+    ]);
+    const env = edited(staging, (s) => { at(s, 'network.datastores').redis = { cidr: ['10.0.0.0/8'] }; });
+    expect(configProblems([env])).toEqual([
+      'staging: network.datastores.redis must be { podLabels, namespace? } (in the cluster) or { cidrs } (outside it), with no other field; '
+      + '"cidr" is an unknown field; did you mean "cidrs"?, got {"cidr":["10.0.0.0/8"]}',
+    ]);
+  });
+});
