@@ -59,6 +59,9 @@ const INT64_MAX = 2n ** 63n - 1n;
  * An exact Kubernetes quantity: `coefficient * 10^exponent`, with the notation it was written in.
  * Obtain one with {@link Quantity.parse}.
  */
+/** The longest quantity accepted, in characters. */
+const MAX_LENGTH = 64;
+
 export class Quantity {
   /**
    * Reads `value` as the API server would. Returns the quantity, or the reason `value` is not one
@@ -67,6 +70,8 @@ export class Quantity {
   public static parse(value: unknown): QuantityParse {
     if (typeof value !== 'string') return { reason: `not a string but ${value === null ? 'null' : typeof value}` };
     if (value === '') return { reason: 'empty' };
+    // No resource needs more digits than this; a longer string is a mistake (and costs time to read).
+    if (value.length > MAX_LENGTH) return { reason: `longer than ${MAX_LENGTH} characters (${value.length})` };
     const scanned = scan(value);
     if (typeof scanned === 'string') return { reason: scanned };
     const { negative, digits, fractionDigits, suffix } = scanned;

@@ -747,7 +747,7 @@ function validateMetricsPort(environment: string, port: number, catalogue: reado
   if (rule !== undefined) return [{ environment, field: 'monitoring.metricsPort', value: port, rule }];
   for (const c of catalogue.filter((x) => x.exposesMetrics === true && x.servicePort === port)) {
     problems.push({ environment, component: c.name, field: 'servicePort', value: c.servicePort,
-      rule: `must differ from monitoring.metricsPort (${port}), the port of the metrics Service port of every scraped component` });
+      rule: `must differ from monitoring.metricsPort (${port}), the number of the metrics port every scraped Service gets` });
   }
   return problems;
 }
@@ -762,6 +762,9 @@ export function promDurationSeconds(value: string): number | undefined {
   return total;
 }
 
+/** Seconds as a Prometheus duration (`480` -> `8m`, `1.332` -> `1332ms`). */
 function formatSeconds(seconds: number): string {
-  return seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+  const ms = Math.round(seconds * 1000);
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

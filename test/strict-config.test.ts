@@ -188,7 +188,7 @@ describe('rules across fields and environments', () => {
 
   test('the metrics port must not be a component\'s Service port, named by environment and component', () => {
     expect(configProblems([{ ...staging, monitoring: { metricsPort: KNOWLEDGE_SERVICE.servicePort } }])).toEqual([
-      'staging/knowledge-service: servicePort must differ from monitoring.metricsPort (8001), the port of the metrics Service port of every scraped component, got 8001',
+      'staging/knowledge-service: servicePort must differ from monitoring.metricsPort (8001), the number of the metrics port every scraped Service gets, got 8001',
     ]);
   });
 
@@ -375,4 +375,10 @@ describe('hostile input never crashes and is never half-reported', () => {
       + '"cidr" is an unknown field; did you mean "cidrs"?, got {"cidr":["10.0.0.0/8"]}',
     ]);
   });
+});
+
+test('a quantity longer than 64 characters is refused before it is read', () => {
+  const huge = `${'9'.repeat(30_000)}Mi`;
+  const [problem] = configProblems([{ ...staging, components: { ...staging.components, frontend: { resources: { requests: { cpu: '100m', memory: huge }, limits: { cpu: '1', memory: '1Gi' } } } } }]);
+  expect(problem).toMatch(/^staging\/frontend: resources\.requests\.memory must be a memory quantity such as "256Mi" or "1Gi", got "9{99}… \(30004 characters\)"?$/);
 });
