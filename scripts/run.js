@@ -11,7 +11,13 @@
 // (inode, size, mtime, ctime) is recorded beside its hash, as git's index does: an input whose
 // signature is unchanged is not read; one whose signature changed is hashed, and only a different
 // hash rebuilds. (ctime cannot be set back by `cp -p`, `touch` or tar.) An input changed while the
-// bundle was being built is recorded as unknown, so the next run hashes it.
+// bundle was being built is recorded as unknown, so the next run hashes it. Besides the bundle's
+// inputs, the build's own inputs are keys too: this script, tsconfig.json and esbuild's version.
+//
+// The metafile also records a hash of the bundle it describes, checked on every run (the bundle is
+// read anyway): a bundle renamed in by a build that died before writing its metafile, or written by
+// a concurrent build, never passes for fresh. The V8 code cache carries the same hash and is used
+// only with that bundle (V8 itself checks little more than the source's length).
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -29,8 +35,9 @@ const name = path.relative(root, path.resolve(entry)).replace(/\.ts$/, '').repla
 const outfile = path.join(root, '.build', `${name}.js`);
 const metafile = `${outfile}.meta.json`;
 const cachefile = `${outfile}.v8cache`;
-/** This script is an input too: its build options shape the bundle. */
-const SELF = path.relative(root, __filename);
+/** Inputs of every build besides the bundle's own: this script (its build options), tsconfig.json and esbuild. */
+const BUILD_INPUTS = [path.relative(root, __filename), 'tsconfig.json', 'node_modules/esbuild/package.json']
+  .filter((file) => fs.existsSync(path.join(root, file)));
 
 /** File timestamps come from a clock that may lag by a tick: a change this close to a build counts as during it. */
 const RACY_MS = 100;
@@ -48,12 +55,19 @@ function hash(file) {
   return crypto.createHash('sha1').update(fs.readFileSync(path.join(root, file))).digest('hex');
 }
 
-/** Whether the bundle was built from the inputs' current content. */
-function isFresh() {
+function sha1(content) {
+  return crypto.createHash('sha1').update(content).digest('hex');
+}
+
+/** Whether `bundle` (the content of the bundle on disk) was built from the inputs' current content. */
+function isFresh(bundle) {
   let recorded;
+  let meta;
   try {
-    recorded = JSON.parse(fs.readFileSync(metafile, 'utf8')).inputs;
-    if (!fs.existsSync(outfile) || recorded === null || typeof recorded !== 'object' || !recorded[SELF]) return false;
+    meta = JSON.parse(fs.readFileSync(metafile, 'utf8'));
+    recorded = meta.inputs;
+    if (bundle === undefined || meta.bundle !== sha1(bundle)) return false;
+    if (recorded === null || typeof recorded !== 'object' || BUILD_INPUTS.some((f) => !recorded[f])) return false;
   } catch {
     return false;
   }
@@ -71,7 +85,7 @@ function isFresh() {
   } catch {
     return false; // an input is gone
   }
-  if (resigned) writeAtomic(metafile, JSON.stringify({ inputs: recorded }));
+  if (resigned) writeAtomic(metafile, JSON.stringify({ bundle: meta.bundle, inputs: recorded }));
   return true;
 }
 
@@ -81,7 +95,7 @@ function isFresh() {
  */
 function record(inputs, since) {
   const result = {};
-  for (const file of [...inputs, SELF]) {
+  for (const file of [...new Set([...inputs, ...BUILD_INPUTS])]) {
     const s = stat(file);
     const racy = s.mtimeNs >= since || s.ctimeNs >= since;
     result[file] = { hash: racy ? '' : hash(file), signature: racy ? '' : signature(file) };
@@ -96,7 +110,16 @@ function writeAtomic(file, content) {
   fs.renameSync(tmp, file);
 }
 
-if (!isFresh()) {
+function readBundle() {
+  try {
+    return fs.readFileSync(outfile, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+let bundle = readBundle();
+if (!isFresh(bundle)) {
   const since = BigInt(Date.now() - RACY_MS) * 1_000_000n;
   const tmpOut = `${outfile}.${process.pid}.tmp.js`;
   let result;
@@ -117,26 +140,33 @@ if (!isFresh()) {
       metafile: true,
       logLevel: 'warning',
     });
+    bundle = fs.readFileSync(tmpOut, 'utf8');
     fs.renameSync(tmpOut, outfile);
   } finally {
     fs.rmSync(tmpOut, { force: true });
   }
-  fs.rmSync(cachefile, { force: true });
-  writeAtomic(metafile, JSON.stringify({ inputs: record(Object.keys(result.metafile.inputs), since) }));
+  writeAtomic(metafile, JSON.stringify({ bundle: sha1(bundle), inputs: record(Object.keys(result.metafile.inputs), since) }));
 }
 
 /**
  * Loads the bundle like `require` would, but through a V8 code cache kept beside it, so that an
  * unchanged bundle is not parsed and compiled again on every run.
  */
-function loadBundle() {
-  const source = fs.readFileSync(outfile, 'utf8');
-  const cachedData = fs.existsSync(cachefile) ? fs.readFileSync(cachefile) : undefined;
+function loadBundle(source) {
+  // The cache file starts with the SHA-1 of the source it was made from (40 hex characters).
+  const key = Buffer.from(sha1(source));
+  let cachedData;
+  try {
+    const file = fs.readFileSync(cachefile);
+    if (file.subarray(0, key.length).equals(key)) cachedData = file.subarray(key.length);
+  } catch {
+    cachedData = undefined;
+  }
   const script = new vm.Script(Module.wrap(source), { filename: outfile, cachedData });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, Module.createRequire(outfile), mod, outfile, path.dirname(outfile));
   if (cachedData === undefined || script.cachedDataRejected) {
-    writeAtomic(cachefile, script.createCachedData());
+    writeAtomic(cachefile, Buffer.concat([key, script.createCachedData()]));
   }
   return mod.exports;
 }
@@ -146,7 +176,7 @@ process.stdout.on('error', (err) => { if (err.code === 'EPIPE') process.exit(pro
 
 // Every entry point exports `main(args)` returning an exit code (or a promise of one), so that
 // tests can import the same modules without running them.
-Promise.resolve().then(() => loadBundle().main(args)).then(
+Promise.resolve().then(() => loadBundle(bundle).main(args)).then(
   (code) => { process.exitCode = code ?? 0; },
   (err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; },
 );

@@ -57,3 +57,52 @@ test('a changed input rebuilds the bundle even when its modification time is old
   expect(run()).toBe('new');
   expect(bundle().mtimeNs).toBe(rebuilt.mtimeNs);
 });
+
+test('a bundle that its metafile does not describe is rebuilt (a build that died between the two writes)', () => {
+  const config = path.join(dir, 'config.ts');
+  fs.writeFileSync(config, "export const value = 'first';\n");
+  expect(run()).toBe('first');
+  const meta = fs.readFileSync(path.join(dir, '.build', 'entry.js.meta.json'), 'utf8');
+  // GIVEN a build of other content renamed in, whose metafile was never written (the old one stays)
+  fs.writeFileSync(config, "export const value = 'other';\n");
+  expect(run()).toBe('other');
+  const otherBundle = fs.readFileSync(path.join(dir, '.build', 'entry.js'));
+  fs.writeFileSync(config, "export const value = 'first';\n");
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+  fs.writeFileSync(path.join(dir, '.build', 'entry.js.meta.json'), meta);
+  fs.writeFileSync(path.join(dir, '.build', 'entry.js'), otherBundle);
+  // THEN the metafile's inputs match, but its bundle hash does not: the next run rebuilds from the inputs
+  expect(run()).toBe('first');
+});
+
+test('a V8 code cache made from another bundle of the same length is never used', () => {
+  const config = path.join(dir, 'config.ts');
+  const cache = path.join(dir, '.build', 'entry.js.v8cache');
+  // (computed at module load, so that its code is in the cache: a function first run later is compiled
+  // lazily and would never come from the cache)
+  fs.writeFileSync(config, "export const value = ['v1', '1', '0'].join('.');\n");
+  expect(run()).toBe('v1.1.0');
+  expect(run()).toBe('v1.1.0'); // (the cache of the v1.1.0 bundle now exists)
+  const staleCache = fs.readFileSync(cache);
+  const sizeBefore = fs.statSync(path.join(dir, '.build', 'entry.js')).size;
+  // GIVEN a rebuild to a bundle of exactly the same length, and the old bundle's cache put back
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+  fs.writeFileSync(config, "export const value = ['v1', '2', '0'].join('.');\n");
+  expect(run()).toBe('v1.2.0');
+  expect(fs.statSync(path.join(dir, '.build', 'entry.js')).size).toBe(sizeBefore);
+  fs.writeFileSync(cache, staleCache);
+  // THEN the new bundle runs, not the code compiled from the old one
+  expect(run()).toBe('v1.2.0');
+  expect(fs.readFileSync(cache).subarray(0, 40)).not.toEqual(staleCache.subarray(0, 40));
+});
+
+test('a change of tsconfig.json rebuilds the bundle', () => {
+  fs.writeFileSync(path.join(dir, 'config.ts'), "export const value = 'ts';\n");
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), '{}\n');
+  expect(run()).toBe('ts');
+  const built = bundle();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": { "target": "es2022" } }\n');
+  expect(run()).toBe('ts');
+  expect(bundle().mtimeNs).not.toBe(built.mtimeNs);
+});
