@@ -427,8 +427,12 @@ export function writeManifests(o: WriteOptions = {}): number {
   const shown = path.relative(ROOT, outdir) || outdir;
   // Errors with a cause the user can act on; anything else is a bug, shown with its stack.
   // (Write errors are recognized by name: synth/lock.ts and synth/transaction.ts define them.)
+  // A file-system error on a path (dist/ is a file, a dangling link in it) is the state of the
+  // user's tree, not a bug: its message names the path.
   const reasonOf = (e: unknown) => (e instanceof ConfigError || e instanceof UnsafeOutputError
     || (e instanceof Error && ['LockBusyError', 'WriteFailedError', 'RecoveryError'].includes(e.name))
+    // (duck-typed: under jest, Node's own errors come from another realm)
+    || (typeof e === 'object' && e !== null && typeof (e as NodeJS.ErrnoException).path === 'string' && typeof (e as Error).message === 'string')
     ? (e as Error).message : (e as Error).stack ?? String(e));
   let diff = undefined as ReturnType<typeof diffTree> | undefined;
   let tree: OutputTree;

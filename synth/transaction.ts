@@ -332,12 +332,16 @@ export class OutputStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+    const unreadable = (why: string) => new RecoveryError(`${this.scratch.journal} is not readable (${why}); `
+      + 'an earlier write was interrupted and cannot be undone automatically: restore the release state files and dist/ with git, then delete it');
+    let journal: unknown;
     try {
-      return JSON.parse(text) as Journal;
+      journal = JSON.parse(text);
     } catch (e) {
-      throw new RecoveryError(`${this.scratch.journal} is not readable (${(e as Error).message}); `
-        + 'an earlier write was interrupted and cannot be undone automatically: restore the release state files and dist/ with git, then delete it');
+      throw unreadable((e as Error).message);
     }
+    if (!isJournal(journal)) throw unreadable('not a journal of this version');
+    return journal;
   }
 
   /**
@@ -354,11 +358,23 @@ export class OutputStore {
       }
       return true;
     }
+    // A journal only ever names the output folder (or one below it) and files below its parent.
     const folder = path.resolve(this.parent, journal.folder);
-    const within = (p: string) => p === this.parent || p.startsWith(`${this.parent}${path.sep}`);
+    const below = (p: string, dir: string) => p.startsWith(`${dir}${path.sep}`);
     const files = journal.files.map((f) => ({ ...f, abs: path.resolve(this.parent, f.path) }));
-    if (!within(folder) || files.some((f) => !within(f.abs))) {
-      throw new RecoveryError(`${this.scratch.journal} names paths outside ${this.parent}; not touching them: delete it after checking dist/`);
+    if (!(folder === this.outdir || below(folder, this.outdir)) || files.some((f) => !below(f.abs, this.parent) || below(this.outdir, f.abs))) {
+      throw new RecoveryError(`${this.scratch.journal} names paths outside ${path.basename(this.outdir)}/ and its files; not touching them: `
+        + 'delete it after checking dist/');
+    }
+    // A file edited since the interrupted write (neither its content before nor after it) is not
+    // overwritten: the edit may be the fix. Checked, like the old tree, before anything is touched.
+    for (const f of files) {
+      const now = fs.existsSync(f.abs) ? fs.readFileSync(f.abs, 'utf8') : null;
+      if (now !== f.before && now !== f.after) {
+        throw new RecoveryError(`an earlier \`${journal.command}\` (pid ${journal.pid}) was interrupted, and ${f.path} was edited since `
+          + `(it is neither as it was before nor as it was being written). Nothing was changed: check ${f.path} and dist/ `
+          + `(git diff), then delete ${path.basename(this.scratch.journal)}`);
+      }
     }
     // Find the old tree before touching anything, so that nothing is changed when it cannot be.
     const source = this.locateOldTree(folder, journal);
@@ -408,6 +424,19 @@ export class OutputStore {
       + `Nothing was changed: restore ${journal.folder} and ${journal.files.map((f) => f.path).join(', ') || 'the release state'} `
       + `with git, then delete ${path.basename(this.scratch.journal)}`);
   }
+}
+
+/** Whether `value` has the shape of a {@link Journal} (a journal may be truncated or edited by hand). */
+function isJournal(value: unknown): value is Journal {
+  const j = value as { [k: string]: unknown } | null;
+  const digestOrNull = (v: unknown) => v === null || typeof v === 'string';
+  return j !== null && typeof j === 'object' && j.version === 1 && typeof j.pid === 'number' && typeof j.started === 'string'
+    && typeof j.command === 'string' && typeof j.folder === 'string' && digestOrNull(j.before) && typeof j.after === 'string'
+    && typeof j.createdOutdir === 'boolean' && Array.isArray(j.files)
+    && j.files.every((f: unknown) => {
+      const file = f as { [k: string]: unknown } | null;
+      return file !== null && typeof file === 'object' && typeof file.path === 'string' && digestOrNull(file.before) && typeof file.after === 'string';
+    });
 }
 
 /** Reads every file below `dir` into a tree (empty when `dir` does not exist). */

@@ -146,3 +146,18 @@ describe('writing manifests', () => {
     expect(readTree(copy)).toEqual(readTree(path.join(dir, 'dist')));
   });
 });
+
+test('an output path that is a file is refused with a message naming it, not a stack trace', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-dist-file-'));
+  try {
+    const outdir = path.join(dir, 'dist');
+    fs.writeFileSync(outdir, 'not a folder');
+    const errors: string[] = [];
+    expect(writeManifests({ outdir, err: (l) => errors.push(l), out: () => undefined })).toBe(1);
+    expect(errors.join('\n')).toContain(outdir);
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+    expect(fs.readFileSync(outdir, 'utf8')).toBe('not a folder');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

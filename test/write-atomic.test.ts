@@ -266,6 +266,34 @@ describe('writeTree', () => {
     expect(LockBusyError.name).toBe('LockBusyError');
   });
 
+  test('refuses to overwrite a state file edited since the interrupted write, and changes nothing', () => {
+    // GIVEN a write killed after it replaced the state file, which was then edited by hand
+    const root = imageCopy('on', 'file-replaced');
+    fs.writeFileSync(stateFile(root), '{ "a": "v3, edited by hand" }\n');
+    const seen = observe(root);
+    seen.entries = seen.entries.filter((e) => e !== '.dist.lock');
+    // THEN recovery refuses, naming the file, and nothing changes
+    expect(() => recover(root)).toThrow(new RecoveryError('an earlier `test write` (pid ' + JSON.parse(fs.readFileSync(path.join(root, '.dist.journal'), 'utf8')).pid
+      + ') was interrupted, and environments/production.release.json was edited since (it is neither as it was before nor as it was being written). '
+      + 'Nothing was changed: check environments/production.release.json and dist/ (git diff), then delete .dist.journal'));
+    expect(observe(root)).toEqual(seen);
+  });
+
+  test.each([
+    ['a journal of the wrong shape', {}, /\.dist\.journal is not readable \(not a journal of this version\)/],
+    ['a journal naming the project root', { folder: '' }, /names paths outside dist\/ and its files; not touching them/],
+    ['a journal naming a sibling folder', { folder: 'environments' }, /names paths outside dist\/ and its files; not touching them/],
+  ])('refuses %s with a clear message, and deletes nothing', (_what, patch, message) => {
+    const root = imageCopy('on', 'journal-written');
+    const journal = JSON.parse(fs.readFileSync(path.join(root, '.dist.journal'), 'utf8'));
+    fs.writeFileSync(path.join(root, '.dist.journal'), JSON.stringify(Object.keys(patch).length === 0 ? patch : { ...journal, ...patch }));
+    const seen = observe(root);
+    seen.entries = seen.entries.filter((e) => e !== '.dist.lock');
+    expect(() => recover(root)).toThrow(RecoveryError);
+    expect(() => recover(root)).toThrow(message);
+    expect(observe(root)).toEqual(seen);
+  });
+
   test('refuses to undo an interrupted write whose old tree it cannot find, and changes nothing', () => {
     const root = imageCopy('on', 'swapped');
     fs.writeFileSync(path.join(root, 'dist', 'production', '48-deployment-a.yaml'), 'edited by hand\n');
