@@ -54,6 +54,8 @@ export interface Lock {
 /** A lock file whose content cannot be parsed is taken to be mid-creation for this long, then stale. */
 const UNREADABLE_GRACE_MS = 5_000;
 const POLL_MS = 25;
+/** Test hook: a pause between judging a lock stale and breaking it (`KCP_LOCK_BREAK_PAUSE_MS`). @default 0 */
+const BREAK_PAUSE_MS = Number(process.env.KCP_LOCK_BREAK_PAUSE_MS ?? 0) || 0;
 
 /**
  * Takes the lock `file` for `command`, waiting up to `waitMs` for a live holder.
@@ -195,28 +197,42 @@ function processStartTime(pid: number): string | undefined {
 }
 
 /**
- * Removes a stale lock without removing a fresh one taken meanwhile by another process that also
- * found it stale: the lock is renamed aside (one process wins the rename), and put back if what
- * was renamed is not the stale lock we judged.
+ * Removes a stale lock without ever removing a fresh one. Only the holder of `<lock>.break`
+ * (created exclusively) may remove the lock, and only while it still holds exactly the stale text
+ * judged: the lock file is never missing while live processes compete for it (moving it aside and
+ * back would open a gap in which a third process takes it). A breaker killed mid-way leaves its
+ * `.break` file, which is removed once its process is gone.
  */
 function breakStaleLock(file: string, staleText: string): void {
-  const aside = `${file}.stale-${process.pid}`;
+  sleep(BREAK_PAUSE_MS); // (tests widen the window between judging the lock stale and breaking it)
+  const breaker = `${file}.break`;
+  let fd: number;
   try {
-    fs.renameSync(file, aside);
+    fd = fs.openSync(breaker, 'wx');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    removeDeadBreaker(breaker);
+    return; // another process is breaking it: try the lock again
   }
   try {
-    if (fs.readFileSync(aside, 'utf8') !== staleText) {
-      try {
-        fs.linkSync(aside, file); // a live holder's lock: put it back (fails if yet another was taken)
-      } catch {
-        // another process took the lock meanwhile; it holds it
-      }
-    }
+    fs.writeSync(fd, `${process.pid}\n`);
+    fs.closeSync(fd);
+    if (fs.readFileSync(file, 'utf8') === staleText) fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   } finally {
-    fs.rmSync(aside, { force: true });
+    fs.rmSync(breaker, { force: true });
+  }
+}
+
+/** Removes `<lock>.break` when the process that created it is gone (it was killed while breaking). */
+function removeDeadBreaker(breaker: string): void {
+  try {
+    const pid = Number(fs.readFileSync(breaker, 'utf8').trim());
+    const ageMs = Date.now() - fs.statSync(breaker).mtimeMs;
+    if ((Number.isInteger(pid) && pid > 0 && !isRunning(pid)) || (!(pid > 0) && ageMs > UNREADABLE_GRACE_MS)) fs.rmSync(breaker, { force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 
