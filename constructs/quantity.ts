@@ -55,13 +55,13 @@ const SUFFIX_LETTERS = 'eEinumkKMGTP';
 const INT32_MAX = 2 ** 31 - 1;
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** The longest quantity accepted, in characters. */
+const MAX_LENGTH = 64;
+
 /**
  * An exact Kubernetes quantity: `coefficient * 10^exponent`, with the notation it was written in.
  * Obtain one with {@link Quantity.parse}.
  */
-/** The longest quantity accepted, in characters. */
-const MAX_LENGTH = 64;
-
 export class Quantity {
   /**
    * Reads `value` as the API server would. Returns the quantity, or the reason `value` is not one
