@@ -193,6 +193,11 @@ export interface StoreOptions extends LockOptions {
 export class OutputStore {
   /** Takes the lock of `outdir` (waiting briefly) and recovers it. @throws LockBusyError, RecoveryError */
   static open(outdir: string, options: StoreOptions): OutputStore {
+    // A swap would replace the link itself with a folder and leave its target stale: refuse instead.
+    if (fs.lstatSync(outdir, { throwIfNoEntry: false })?.isSymbolicLink() === true) {
+      throw new RecoveryError(`${outdir} is a symbolic link: it would be replaced by a folder and its target left as it is; `
+        + 'point the output at the real folder instead');
+    }
     const scratch = scratchPaths(outdir);
     fs.mkdirSync(path.dirname(scratch.lock), { recursive: true });
     const lock = acquireLock(scratch.lock, options.command, options);

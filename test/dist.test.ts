@@ -161,3 +161,19 @@ test('an output path that is a file is refused with a message naming it, not a s
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an output path that is a symbolic link is refused, and neither the link nor its target changes', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-dist-link-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'real'));
+    fs.writeFileSync(path.join(dir, 'real', 'sentinel.yaml'), 'previous output');
+    fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'dist'));
+    const errors: string[] = [];
+    expect(writeManifests({ outdir: path.join(dir, 'dist'), err: (l) => errors.push(l), out: () => undefined })).toBe(1);
+    expect(errors.join('\n')).toContain('dist is a symbolic link: it would be replaced by a folder and its target left as it is');
+    expect(fs.lstatSync(path.join(dir, 'dist')).isSymbolicLink()).toBe(true);
+    expect(readTree(path.join(dir, 'real'))).toEqual(new Map([['sentinel.yaml', 'previous output']]));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
