@@ -64,6 +64,10 @@ export enum Phase {
   ROLLED_BACK = 'rolled-back',
 }
 
+// Synthesis checks each value once per process: compiling zod's fast paths with `new Function` costs
+// more than it saves there (≈ 12 ms of a ≈ 27 ms first check, measured here).
+z.config({ jitless: true });
+
 // ---------------------------------------------------------------------------------------------
 // Building blocks. Every object is strict: an unknown key is an error naming the known ones.
 
