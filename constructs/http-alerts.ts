@@ -3,9 +3,10 @@
  * ratio, latency, scrape failures, CPU and memory relative to the limits, and database-pool usage.
  * Expressions are structure (here); thresholds, durations, severities and teams are data (props).
  *
- * Metrics assumed: `http_requests_total{status}` and `http_request_duration_seconds_bucket` (what
- * prometheus-fastapi-instrumentator exports; `status` may be `500` or grouped `5xx`), `up` of the
- * scraped targets, cAdvisor's `container_*` series (kubelet) and kube-state-metrics'
+ * Metrics assumed: `http_requests_total{handler, status}` and the `http_request_duration_seconds`
+ * histogram by `handler` with the bucket layout {@link LATENCY_BUCKETS} (what
+ * prometheus-fastapi-instrumentator exports by default; `status` may be `500` or grouped `5xx`),
+ * `up` of the scraped targets, cAdvisor's `container_*` series (kubelet) and kube-state-metrics'
  * `kube_pod_container_resource_limits`, and the services' own `db_pool_connections_active|max`.
  */
 import { Construct } from 'constructs';
@@ -31,7 +32,10 @@ export type DurationAlertTuning = Omit<AlertTuning, 'threshold'>;
 export interface HttpServiceAlertTuning {
   /** 5xx responses as a fraction of all responses, per Service. */
   readonly HighErrorRate: AlertTuning;
-  /** 95th percentile latency in seconds, per Service. */
+  /**
+   * Bound in seconds of the 95th percentile latency, per Service: one of {@link LATENCY_BUCKETS}.
+   * The alert fires when more than 5 % of the requests take longer.
+   */
   readonly HighResponseTime: AlertTuning;
   /** A scrape target (pod) does not answer. */
   readonly PodDown: DurationAlertTuning;
@@ -53,6 +57,26 @@ export const HTTP_SERVICE_ALERTS: readonly HttpServiceAlertName[] = [
 
 /** The alerts whose threshold is a ratio (0..1); HighResponseTime's is in seconds, PodDown has none. */
 export const RATIO_ALERTS = ['HighErrorRate', 'HighCPUUsage', 'HighMemoryUsage', 'DatabasePoolExhausted'] as const satisfies readonly HttpServiceAlertName[];
+
+/**
+ * The contract between the services and the latency alert: the upper bounds (seconds, `+Inf`
+ * implied) of the `http_request_duration_seconds` histogram every scraped service exports. These
+ * are prometheus-fastapi-instrumentator's defaults (`latency_lowr_buckets`). A histogram can only
+ * tell whether a request took longer than one of its bounds, so the latency threshold must be one
+ * of them: `histogram_quantile()` over these buckets never returns more than 1 (it returns the
+ * highest finite bound when the quantile falls in `+Inf`), and interpolates below it.
+ */
+export const LATENCY_BUCKETS: readonly number[] = [0.1, 0.5, 1];
+
+/** The latency quantile HighResponseTime bounds: more than 1 - 0.95 = 5 % of the requests slower than the threshold. */
+export const LATENCY_QUANTILE = 0.95;
+
+/**
+ * `handler` label values (route templates) whose requests are no user traffic and are left out of
+ * the error ratio and the latency: kubelet probes and Prometheus scrapes (about 0.33 requests/s of
+ * fast 2xx per pod with the production probe periods and a 30 s scrape).
+ */
+export const DEFAULT_EXCLUDED_HANDLERS: readonly string[] = ['/health', '/metrics'];
 
 /** Path segment of each alert's runbook (`{alert}` in the runbook URL pattern). */
 export const RUNBOOK_SLUGS: { readonly [alert in HttpServiceAlertName]: string } = {
@@ -83,8 +107,14 @@ export interface HttpServiceAlertsProps {
   readonly groupName?: string;
   /** Evaluation interval of the group. @default '30s' */
   readonly evaluationInterval?: string;
-  /** Range of the rate() windows and of histogram quantiles. @default '5m' */
+  /** Range of the rate() windows. @default '5m' */
   readonly window?: string;
+  /**
+   * `handler` label values (route templates, e.g. the probe path) left out of HighErrorRate and
+   * HighResponseTime: requests of probes and scrapes, not of users.
+   * @default DEFAULT_EXCLUDED_HANDLERS (`/health`, `/metrics`)
+   */
+  readonly excludedHandlers?: readonly string[];
 }
 
 /** One PrometheusRule with the six standard alerts of a namespace of HTTP services. */
@@ -114,7 +144,9 @@ export class HttpServiceAlerts extends Construct {
       assertValid(where, `tuning.${name}.threshold`, t, checkRatio(t));
     }
     const latency = props.tuning.HighResponseTime.threshold;
-    assertValid(where, 'tuning.HighResponseTime.threshold', latency, checkSeconds(latency));
+    assertValid(where, 'tuning.HighResponseTime.threshold', latency, checkLatencyBound(latency));
+    const excluded = props.excludedHandlers ?? DEFAULT_EXCLUDED_HANDLERS;
+    excluded.forEach((h, i) => assertValid(where, `excludedHandlers[${i}]`, h, checkHandlerPath(h)));
 
     this.rules = new PrometheusRules(this, 'Rules', { name: props.name, labels: props.labels });
     this.group = this.rules.addGroup(props.groupName ?? 'application-alerts', { interval: props.evaluationInterval ?? '30s' });
@@ -131,29 +163,40 @@ export class HttpServiceAlerts extends Construct {
     const ns = `namespace="${this.namespace}"`;
     const w = this.window;
     const byService = 'sum by (namespace, job, service)';
+    // User requests: probes and scrapes are fast 2xx that would dilute both ratios.
+    const users = excluded.length === 0 ? ns : `${ns}, handler!~"${excluded.join('|')}"`;
     // cAdvisor also reports the pod's sandbox (`POD`) and pod totals (no container); both are skipped.
     const containers = `${ns}, container!="", container!="POD"`;
 
     this.group.addAlert(tuned('HighErrorRate', {
       // A ratio per Service: a busy service's few errors do not page, a quiet service's many do.
       expr: [
-        `${byService} (rate(http_requests_total{${ns}, status=~"5.."}[${w}]))`,
+        `${byService} (rate(http_requests_total{${users}, status=~"5.."}[${w}]))`,
         '  /',
-        `${byService} (rate(http_requests_total{${ns}}[${w}]))`,
+        `${byService} (rate(http_requests_total{${users}}[${w}]))`,
         `  > ${t.HighErrorRate.threshold}`,
       ].join('\n'),
       summary: 'High error rate in {{ $labels.service }}',
       description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.service }} in {{ $labels.namespace }} `
         + `failed with a 5xx status over the last ${w} (threshold: ${percent(t.HighErrorRate.threshold)}).`,
     }));
+    const bound = t.HighResponseTime.threshold;
+    const slowShare = 1 - LATENCY_QUANTILE;
+    const requests = `${byService} (rate(http_request_duration_seconds_count{${users}}[${w}]))`;
     this.group.addAlert(tuned('HighResponseTime', {
+      // The P95 is above a bucket bound exactly when more than 5 % of the requests are in higher
+      // buckets: the share slower than the bound, read from the bucket without interpolation.
       expr: [
-        `histogram_quantile(0.95, sum by (namespace, job, service, le) (rate(http_request_duration_seconds_bucket{${ns}}[${w}])))`,
-        `  > ${t.HighResponseTime.threshold}`,
+        `(${requests}`,
+        `  - ${byService} (rate(http_request_duration_seconds_bucket{${users}, ${leMatcher(bound)}}[${w}])))`,
+        '  /',
+        requests,
+        `  > ${n(slowShare)}`,
       ].join('\n'),
       summary: 'High API response time in {{ $labels.service }}',
-      description: `P95 latency of {{ $labels.service }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} `
-        + `(threshold: ${t.HighResponseTime.threshold}s).`,
+      description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.service }} in {{ $labels.namespace }} `
+        + `took longer than ${ms(bound)} over the last ${w}: its P${n(LATENCY_QUANTILE * 100)} latency is above ${ms(bound)} `
+        + `(at most ${percent(slowShare)} may be slower).`,
     }));
     this.group.addAlert(tuned('PodDown', {
       // `up` of the targets the ServiceMonitor discovered in this namespace: no job name assumed.
@@ -221,6 +264,39 @@ export function checkRatio(value: unknown): string | undefined {
 export function checkSeconds(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return undefined;
   return 'must be a number of seconds greater than 0';
+}
+
+/** Rule broken by `value` as a latency threshold: one of the histogram's bucket bounds. */
+export function checkLatencyBound(value: unknown): string | undefined {
+  if (typeof value === 'number' && LATENCY_BUCKETS.includes(value)) return undefined;
+  return `must be one of the bucket bounds of http_request_duration_seconds, in seconds: ${LATENCY_BUCKETS.join(', ')} `
+    + '(the histogram cannot tell whether a request took longer than any other value)';
+}
+
+/** Rule broken by `value` as an excluded `handler`: a plain route path, matched literally. */
+export function checkHandlerPath(value: unknown): string | undefined {
+  if (typeof value === 'string' && /^\/[A-Za-z0-9/_-]*$/.test(value)) return undefined;
+  return 'must be a route path such as "/health" (letters, digits, "/", "-", "_")';
+}
+
+/**
+ * Matcher of the bucket with upper bound `bound`: prometheus_client writes `le="1.0"` where Go
+ * clients (and Prometheus 3, which normalizes it at scrape time) write `le="1"`.
+ */
+export function leMatcher(bound: number): string {
+  const go = String(bound);
+  const python = Number.isInteger(bound) ? `${bound}.0` : go;
+  return go === python ? `le="${go}"` : `le=~"${go}|${python.replace('.', '\\\\.')}"`;
+}
+
+/** A number without floating-point noise (`0.050000000000000044` -> `0.05`). */
+function n(v: number): string {
+  return String(Number(v.toPrecision(12)));
+}
+
+/** 0.1 -> `100ms`, 1 -> `1s`. */
+function ms(seconds: number): string {
+  return seconds < 1 ? `${n(seconds * 1000)}ms` : `${n(seconds)}s`;
 }
 
 /** 0.05 -> `5%`, 0.125 -> `12.5%`. */

@@ -10,7 +10,7 @@ import {
 } from '../constructs/validation';
 import { checkQuantityNotAbove } from '../constructs/quantity';
 import {
-  checkRatio, checkRunbookUrlPattern, checkSeconds, HTTP_SERVICE_ALERTS, HttpServiceAlertTuning, RATIO_ALERTS,
+  checkLatencyBound, checkRatio, checkRunbookUrlPattern, HTTP_SERVICE_ALERTS, HttpServiceAlertTuning, RATIO_ALERTS,
 } from '../constructs/http-alerts';
 import { AlertSeverity } from '../constructs/monitoring';
 import { checkPinnedTag, initialRelease, ReleaseState, validateReleaseState } from '../release/state';
@@ -589,7 +589,7 @@ function validateMonitoring(environment: string, m: MonitoringSettings): ConfigP
   for (const name of HTTP_SERVICE_ALERTS) {
     const a: Partial<HttpServiceAlertTuning['HighErrorRate']> = m.alerts[name];
     if (name !== 'PodDown') {
-      at(`alerts.${name}.threshold`, a.threshold, (RATIO_ALERTS as readonly string[]).includes(name) ? checkRatio(a.threshold) : checkSeconds(a.threshold));
+      at(`alerts.${name}.threshold`, a.threshold, (RATIO_ALERTS as readonly string[]).includes(name) ? checkRatio(a.threshold) : checkLatencyBound(a.threshold));
     }
     at(`alerts.${name}.for`, a.for, checkPromDuration(a.for));
     at(`alerts.${name}.severity`, a.severity, SEVERITIES.includes(a.severity as string) ? undefined : `must be one of ${SEVERITIES.join(', ')}`);

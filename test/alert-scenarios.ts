@@ -5,6 +5,7 @@
  * those crossing). Annotations are expected as Prometheus renders the rules' own templates.
  */
 import type { HttpServiceAlertName, HttpServiceAlertTuning, RuleGroupSpec } from '../constructs';
+import { LATENCY_BUCKETS, LATENCY_QUANTILE } from '../constructs/http-alerts';
 import {
   AlertRuleTest, durationSeconds, ExpectedAlert, InputSeries, PromtoolTestFile, PromtoolTestGroup, renderTemplate,
 } from './promtool';
@@ -73,17 +74,26 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
 
   const err = tuning.HighErrorRate.threshold;
   const app = (service: string, job = service) => ({ namespace, job, service, pod: `${service}-7d9f-abcde` });
+  const api = { handler: '/api/v1/items/{item_id}', method: 'GET' };
+  const probe = { handler: '/health', method: 'GET' };
   const requests = (labels: Labels, perMinute: number, errorRatio: number) => [
-    { metric: 'http_requests_total', labels: { ...labels, status: '200' }, values: counter(perMinute * (1 - errorRatio)) },
-    { metric: 'http_requests_total', labels: { ...labels, status: '500' }, values: counter(perMinute * errorRatio) },
+    { metric: 'http_requests_total', labels: { ...labels, ...api, status: '200' }, values: counter(perMinute * (1 - errorRatio)) },
+    { metric: 'http_requests_total', labels: { ...labels, ...api, status: '500' }, values: counter(perMinute * errorRatio) },
   ];
 
-  const slo = tuning.HighResponseTime.threshold;
-  const buckets = (labels: Labels, counts: readonly [number, number, number]) => [
-    [String(slo / 2), 0], [String(slo), counts[0]], [String(2 * slo), counts[1]], ['+Inf', counts[2]],
-  ].map(([le, perMinute]) => ({
-    metric: 'http_request_duration_seconds_bucket', labels: { ...labels, le: String(le) }, values: counter(Number(perMinute)),
-  }));
+  // The bucket layout of the contract (LATENCY_BUCKETS), `le` written as prometheus_client does (`1.0`).
+  const bound = tuning.HighResponseTime.threshold;
+  const slowAllowed = 1 - LATENCY_QUANTILE;
+  const le = (b: number) => (Number.isInteger(b) ? b.toFixed(1) : String(b));
+  /** `perMinute` requests of `handler`, `slowRatio` of them slower than the bound (in the next bucket), the rest fast. */
+  const latency = (labels: Labels, handler: Labels, perMinute: number, slowRatio: number) => [
+    ...[...LATENCY_BUCKETS, Infinity].map((b) => ({
+      metric: 'http_request_duration_seconds_bucket',
+      labels: { ...labels, ...handler, le: b === Infinity ? '+Inf' : le(b) },
+      values: counter(b <= bound ? perMinute * (1 - slowRatio) : perMinute),
+    })),
+    { metric: 'http_request_duration_seconds_count', labels: { ...labels, ...handler }, values: counter(perMinute) },
+  ];
 
   const cpu = tuning.HighCPUUsage.threshold;
   const container = (pod: string, ns = namespace) => ({ namespace: ns, pod, container: pod.split('-7d9f')[0] });
@@ -111,6 +121,8 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
         // the preview colour of the same component: little traffic, mostly failing
         ...requests({ ...app('knowledge-service-preview', 'knowledge-service'), version: 'green' }, 60, high(err)),
         ...requests(app('auth-service'), 600, high(err)),
+        // kubelet probes: many fast 2xx that must not dilute auth-service's ratio
+        { metric: 'http_requests_total', labels: { ...app('auth-service'), ...probe, status: '2xx' }, values: counter(60000) },
         ...requests({ ...app('auth-service'), namespace: other }, 600, 1),
       ],
       start: 0,
@@ -121,16 +133,19 @@ function scenarios(namespace: string, tuning: HttpServiceAlertTuning): Scenario[
       ],
     },
     {
-      name: 'HighResponseTime fires when the p95 latency of a Service exceeds the threshold',
+      name: 'HighResponseTime fires when more than 5% of the user requests of a Service are slower than the P95 bound',
       alert: 'HighResponseTime',
       series: [
-        ...buckets(app('content-service'), [0, 60, 60]), // every request between 1x and 2x the threshold
-        ...buckets(app('support-service'), [60, 60, 60]), // every request between 0.5x and 1x
-        ...buckets({ ...app('content-service'), namespace: other }, [0, 0, 60]),
+        ...latency(app('content-service'), api, 600, high(slowAllowed)),
+        ...latency(app('content-service'), probe, 60, 0),
+        // half the allowed share is slow; its probes are all slow, and are no user requests
+        ...latency(app('support-service'), api, 600, slowAllowed / 2),
+        ...latency(app('support-service'), probe, 600, 1),
+        ...latency({ ...app('content-service'), namespace: other }, api, 600, 1),
       ],
       start: 0,
       lag: MINUTE,
-      firing: [{ labels: { namespace, job: 'content-service', service: 'content-service' }, value: 1.95 * slo }],
+      firing: [{ labels: { namespace, job: 'content-service', service: 'content-service' }, value: high(slowAllowed) }],
     },
     {
       name: 'PodDown fires for a scrape target of the namespace down for longer than its duration, whatever its job',

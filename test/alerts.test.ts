@@ -57,10 +57,11 @@ describe('the rule unit tests', () => {
   const env = environments.find((e) => e.name === 'production')!;
   const ns = env.namespace;
 
-  test('fail for the seed\'s defective expressions (raw 5xx rate, kubernetes-pods job, absolute CPU, missing memory limit)', () => {
-    // GIVEN our rules with four expressions swapped back to the seed's
+  test('fail for the seed\'s defective expressions (raw 5xx rate, unreachable P95 > 1 s, kubernetes-pods job, absolute CPU, missing memory limit)', () => {
+    // GIVEN our rules with five expressions swapped back to the seed's
     const seed: { [alert: string]: string } = {
       HighErrorRate: 'rate(http_requests_total{status=~"5.."}[5m]) > 0.05',
+      HighResponseTime: 'histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m])) > 1',
       PodDown: 'up{job="kubernetes-pods"} == 0',
       HighCPUUsage: `rate(container_cpu_usage_seconds_total{namespace="${ns}"}[5m]) > 0.8`,
       HighMemoryUsage: `container_memory_working_set_bytes{namespace="${ns}"} / container_spec_memory_limit_bytes > 0.9`,

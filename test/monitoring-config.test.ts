@@ -18,7 +18,7 @@ describe('monitoring configuration', () => {
     expect(MONITORING_DEFAULTS.prometheusSelector).toEqual({ release: 'prometheus' });
     expect(Object.entries(MONITORING_DEFAULTS.alerts).map(([name, a]) => [name, 'threshold' in a ? a.threshold : undefined, a.for])).toEqual([
       ['HighErrorRate', 0.05, '5m'],
-      ['HighResponseTime', 1, '10m'],
+      ['HighResponseTime', 0.1, '10m'],
       ['PodDown', undefined, '2m'],
       ['HighCPUUsage', 0.8, '10m'],
       ['HighMemoryUsage', 0.9, '10m'],
@@ -37,7 +37,7 @@ describe('monitoring configuration', () => {
     expect(resolved.monitoring.alerts.HighResponseTime).toEqual(MONITORING_DEFAULTS.alerts.HighResponseTime);
     expect(rules[0]).toMatchObject({ alert: 'HighErrorRate', for: '10m', expr: expect.stringMatching(/> 0\.02$/) });
     expect(rules[0].annotations.description).toContain('(threshold: 2%)');
-    expect(rules[1]).toMatchObject({ alert: 'HighResponseTime', for: '10m', expr: expect.stringMatching(/> 1$/) });
+    expect(rules[1]).toMatchObject({ alert: 'HighResponseTime', for: '10m', expr: expect.stringMatching(/le="0\.1"[^]*> 0\.05$/) });
   });
 
   test('the Prometheus selector is one value, applied to both the ServiceMonitor and the PrometheusRule', () => {
@@ -51,11 +51,23 @@ describe('monitoring configuration', () => {
 });
 
 describe('bad monitoring configuration is rejected before anything is synthesized', () => {
-  test('rejects a ratio threshold given as a percentage, and a latency of 0', () => {
-    expect(configProblems([prodWith({ alerts: { HighErrorRate: { threshold: 5 }, HighResponseTime: { threshold: 0 } } })])).toEqual([
+  test('rejects a ratio threshold given as a percentage, and a latency that is no bucket bound', () => {
+    expect(configProblems([prodWith({ alerts: { HighErrorRate: { threshold: 5 }, HighResponseTime: { threshold: 0.2 } } })])).toEqual([
       'production: monitoring.alerts.HighErrorRate.threshold must be a ratio greater than 0 and at most 1 (0.05 is 5%), got 5',
-      'production: monitoring.alerts.HighResponseTime.threshold must be a number of seconds greater than 0, got 0',
+      'production: monitoring.alerts.HighResponseTime.threshold must be one of the bucket bounds of http_request_duration_seconds, '
+        + 'in seconds: 0.1, 0.5, 1 (the histogram cannot tell whether a request took longer than any other value), got 0.2',
     ]);
+  });
+
+  test('accepts any bucket bound as the latency threshold', () => {
+    // GIVEN production paging on the highest finite bucket bound
+    const env = prodWith({ alerts: { HighResponseTime: { threshold: 1 } } });
+    // WHEN
+    const rules = find(synthObjects([env]).get('production')!, 'PrometheusRule', 'soundcore-kcp-alerts').spec.groups[0].rules;
+    // THEN prometheus_client's `le="1.0"` and Prometheus 3's normalized `le="1"` both match
+    expect(configProblems([env])).toEqual([]);
+    expect(rules[1].expr).toContain('le=~"1|1\\\\.0"');
+    expect(rules[1].annotations.description).toContain('took longer than 1s');
   });
 
   test('rejects durations Prometheus would not parse', () => {

@@ -190,6 +190,23 @@ describe('HttpServiceAlerts', () => {
     expect(rule.annotations!.runbook_url).toBe('https://wiki.example.com/runbooks/high-error-rate');
   });
 
+  test('leaves the probe and scrape handlers out of the error ratio and the latency, or the ones given', () => {
+    // GIVEN the default handlers, and a service probed on /healthz
+    const group = (excludedHandlers?: readonly string[]) => new HttpServiceAlerts(Testing.chart(), 'Alerts', { ...props, excludedHandlers }).group.toSpec().rules!;
+    // WHEN / THEN every selector of both alerts excludes them
+    for (const [handlers, matcher] of [[undefined, 'handler!~"/health|/metrics"'], [['/healthz'], 'handler!~"/healthz"']] as const) {
+      for (const rule of group(handlers).filter((r) => r.alert === 'HighErrorRate' || r.alert === 'HighResponseTime')) {
+        const selectors = String(rule.expr).match(/\{[^}]*\}/g)!;
+        expect(selectors.length).toBeGreaterThanOrEqual(2);
+        for (const s of selectors) expect(s).toContain(matcher);
+      }
+    }
+    // and reads the threshold's bucket: 0.5 s with at most 5% slower
+    const latency = group().find((r) => r.alert === 'HighResponseTime')!;
+    expect(latency.expr).toContain('le="0.5"');
+    expect(latency.expr).toMatch(/> 0\.05$/);
+  });
+
   test.each([
     ['an invalid namespace', { namespace: 'Shop' }, /^HttpServiceAlerts shop-alerts: namespace must be a DNS-1123 label/],
     ['a runbook pattern without {alert}', { runbookUrlPattern: 'https://wiki.example.com/runbooks' },
@@ -197,6 +214,11 @@ describe('HttpServiceAlerts', () => {
     ['a percentage where a ratio belongs',
       { tuning: { ...TUNING, HighMemoryUsage: { ...TUNING.HighMemoryUsage, threshold: 90 } } },
       'HttpServiceAlerts shop-alerts: tuning.HighMemoryUsage.threshold must be a ratio greater than 0 and at most 1 (0.05 is 5%), got 90'],
+    ['a latency threshold that is no bucket bound',
+      { tuning: { ...TUNING, HighResponseTime: { ...TUNING.HighResponseTime, threshold: 2 } } },
+      /^HttpServiceAlerts shop-alerts: tuning.HighResponseTime.threshold must be one of the bucket bounds of http_request_duration_seconds, in seconds: 0.1, 0.5, 1 /],
+    ['an excluded handler that is no route path', { excludedHandlers: ['/health', 'metrics|.*'] },
+      'HttpServiceAlerts shop-alerts: excludedHandlers[1] must be a route path such as "/health" (letters, digits, "/", "-", "_"), got "metrics|.*"'],
   ])('throws on %s', (_what, patch, message) => {
     expect(() => new HttpServiceAlerts(Testing.chart(), 'Alerts', { ...props, ...patch })).toThrow(message);
   });
