@@ -93,7 +93,18 @@ export function parseExposition(text: string): Map<string, Sample> {
 
 /** A recording: `<scenario>.prom`, one exposition per scrape after a `# === scrape <k> phase <p|->` line. */
 export function loadRecording(scenario: string, dir = FIXTURES): Scrape[] {
-  const text = fs.readFileSync(path.join(dir, `${scenario}.prom`), 'utf8');
+  const file = path.join(dir, `${scenario}.prom`);
+  const cached = recordings.get(file);
+  if (cached !== undefined) return cached;
+  const scrapes = parseRecording(fs.readFileSync(file, 'utf8'));
+  recordings.set(file, scrapes);
+  return scrapes;
+}
+
+/** Parsed recordings by file: the tests read each several times. */
+const recordings = new Map<string, Scrape[]>();
+
+function parseRecording(text: string): Scrape[] {
   const parts = text.split(/^# === scrape \d+ phase (\S+)\n/m);
   const scrapes: Scrape[] = [];
   for (let i = 1; i < parts.length; i += 2) {
