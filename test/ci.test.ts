@@ -2,7 +2,7 @@
  * This project's own CI entry point, `.ci/run`: it installs and tests with an npm cache of its own,
  * so a green run means a green fresh machine, and keeps the cdk8s CLI's upgrade check quiet.
  */
-import { execFile } from 'child_process';
+import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -27,8 +27,35 @@ describe('.ci/run', () => {
     expect(commands.filter((c) => /--cache\b|--prefer-offline|--offline/.test(c))).toEqual([]);
   });
 
-  test('keeps its promtool install', () => {
-    expect(script).toContain('apt-get install -y --no-install-recommends prometheus');
+  test('installs the Debian packages the tests need when they are missing, and only those', () => {
+    // GIVEN a machine with none of them: apt-get, dpkg-query and npm replaced by recorders
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-ci-run-'));
+    try {
+      const log = path.join(bin, 'log');
+      const recorder = (name: string, body = '') => {
+        fs.writeFileSync(path.join(bin, name), `#!/bin/bash\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+      };
+      recorder('apt-get');
+      recorder('dpkg-query', 'exit 1');
+      recorder('npm', 'echo "cache=$npm_config_cache upgrade=$CDK8S_CHECK_UPGRADE" >> ' + log);
+      for (const tool of ['bash', 'env', 'mktemp', 'rm', 'grep', 'dirname']) {
+        fs.symlinkSync(`/usr/bin/${tool}`, path.join(bin, tool));
+      }
+      // WHEN .ci/run runs with only those on PATH (so promtool is missing too)
+      const result = spawnSync(path.join(bin, 'bash'), [path.join(ROOT, '.ci', 'run')], {
+        env: { PATH: bin, HOME: bin }, encoding: 'utf8', timeout: 10_000,
+      });
+      // THEN one apt-get install names them all, before npm ci and npm test, with a fresh cache
+      expect(result.status).toBe(0);
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n').filter((l) => !l.startsWith('dpkg-query'));
+      expect(lines[0]).toBe('apt-get update');
+      expect(lines[1]).toBe('apt-get install -y --no-install-recommends prometheus python3-fastapi python3-uvicorn python3-prometheus-client');
+      expect(lines[2]).toBe('npm ci --no-audit --no-fund');
+      expect(lines[3]).toMatch(/^cache=\/\S+ upgrade=false$/);
+      expect(lines[4]).toBe('npm test');
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   test('turns the cdk8s CLI\'s upgrade check off before anything runs', () => {
