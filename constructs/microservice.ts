@@ -103,6 +103,23 @@ export interface MicroserviceProps {
   /** Extra surge pods during a rolling update (maxUnavailable is always 0). @default '25%' */
   readonly maxSurge?: kplus.PercentOrAbsolute;
   /**
+   * How long a terminating pod (scaled down, or replaced by a rollout) keeps serving before its
+   * process gets SIGTERM: a `preStop` hook `sleep <seconds>`, covering the time the ingress controller
+   * and kube-proxy take to drop the pod from their endpoints. ingress-nginx applies endpoint changes
+   * without a reload at most every ~3.3 s (`--sync-rate-limit` 0.3/s) and its workers pick them up
+   * within 1 s; the default leaves margin for the watch and a busy controller. The image must contain
+   * `sleep` (Kubernetes 1.28 has no built-in sleep action). Whole seconds from 0 (no hook) to 300.
+   * @default Duration.seconds(10)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * Time the process has after SIGTERM to finish its in-flight requests. The pod's
+   * `terminationGracePeriodSeconds` is `preStopDelay + shutdownTimeout` (the grace period includes the
+   * hook). Whole seconds from 1 to 3600.
+   * @default Duration.seconds(30)
+   */
+  readonly shutdownTimeout?: Duration;
+  /**
    * The namespace's traffic graph. The workload joins it (selected by its `app` label, serving its
    * container port), gets a NetworkPolicy from its edges, and can declare edges with `connectTo()`.
    * @default - not in a network: no NetworkPolicy, and connectTo() throws
@@ -184,6 +201,11 @@ export class Microservice extends Construct implements INetworkEndpoint {
   /** Ports its pods accept connections on: the container port (HTTP, health and metrics). */
   public readonly servingPorts: readonly NetworkPort[];
 
+  /** Seconds a terminating pod keeps serving before SIGTERM (its `preStop` sleep; 0: no hook). */
+  public readonly preStopSeconds: number;
+  /** Seconds the process has after SIGTERM; the grace period is `preStopSeconds + shutdownSeconds`. */
+  public readonly shutdownSeconds: number;
+
   private readonly props: MicroserviceProps;
   private metrics?: { readonly port: number; readonly serviceLabels: LabelSet };
 
@@ -202,6 +224,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
     validateWritablePaths(where, props.writablePaths ?? ['/tmp']);
     const sizeLimit = writableSizeLimitText(props.writableSizeLimit);
     assertValid(where, 'writableSizeLimit', sizeLimit, checkQuantity(sizeLimit, 'memory'));
+    this.preStopSeconds = wholeSeconds(where, 'preStopDelay', props.preStopDelay ?? Duration.seconds(10), 0, 300);
+    this.shutdownSeconds = wholeSeconds(where, 'shutdownTimeout', props.shutdownTimeout ?? Duration.seconds(30), 1, 3600);
 
     this.props = props;
     this.name = props.name;
@@ -369,6 +393,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
       }),
       securityContext: restrictedPodSecurity({ user: p.runAsUser, group: p.runAsUser }),
       automountServiceAccountToken: false,
+      terminationGracePeriod: Duration.seconds(this.preStopSeconds + this.shutdownSeconds),
     });
     deployment.select(kplus.LabelSelector.of({ labels: { ...this.selector, ...variant.variantLabels } }));
 
@@ -393,6 +418,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
       liveness: probe(p.liveness),
       readiness: probe(p.readiness),
       securityContext: restrictedContainerSecurity({ user: p.runAsUser, group: p.runAsUser }),
+      // keeps serving until the endpoints no longer list the pod, then SIGTERM
+      lifecycle: this.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(this.preStopSeconds)]) } : undefined,
     });
     for (const [name, value] of Object.entries(p.env ?? {})) {
       container.env.addVariable(name, value);
@@ -451,6 +478,17 @@ function validateResources(where: string, r: ContainerResources | undefined): vo
     assertValid(where, `resources.requests.${kind}`, r.requests[kind],
       checkQuantityNotAbove(r.requests[kind], r.limits[kind], `resources.limits.${kind}`));
   }
+}
+
+/** `d` in whole seconds from `min` to `max`. @throws PropsError naming `field` otherwise */
+function wholeSeconds(where: string, field: string, d: Duration, min: number, max: number): number {
+  const ms = d instanceof Duration ? d.toMilliseconds() : NaN;
+  const seconds = ms / 1000;
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw new PropsError(where, field, Number.isFinite(ms) ? (Number.isInteger(seconds) ? `${seconds}s` : `${ms}ms`) : d,
+      `must be whole seconds from ${min} to ${max}`);
+  }
+  return seconds;
 }
 
 /** The emptyDir size limit as a quantity string: a `Size` as its exact quantity (`256Mi`), or the string given. */
