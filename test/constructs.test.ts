@@ -1,13 +1,8 @@
 import { Testing } from 'cdk8s';
 import { checkImageTag, Microservice, MicroserviceProps, ReleaseStrategy, SecureNamespace, TlsIngress } from '../constructs';
+import { ORDERS } from './orders-props';
 
-const BASE: MicroserviceProps = {
-  name: 'orders',
-  image: 'registry.example.com/shop/orders',
-  release: ReleaseStrategy.rolling({ imageTag: 'v2.3.1' }),
-  containerPort: 8080,
-  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-};
+const BASE: MicroserviceProps = ORDERS;
 
 describe('Microservice', () => {
   test('renders a hardened Deployment and a Service with exact names and stable selectors', () => {

@@ -13,8 +13,9 @@ import { Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   checkQuantity, checkQuantityNotAbove, compareQuantities, formatQuantity, hardenPodTemplate, Microservice, MicroserviceProps, parseQuantity,
-  Quantity, ReleaseStrategy, renderResourceQuantity,
+  Quantity, renderResourceQuantity,
 } from '../constructs';
+import { ORDERS } from './orders-props';
 
 /** Parses `text`, failing the test with the reason when it is not a quantity. */
 function q(text: string): Quantity {
@@ -291,13 +292,7 @@ describe('renderResourceQuantity', () => {
 });
 
 describe('Microservice resources', () => {
-  const BASE: MicroserviceProps = {
-    name: 'orders',
-    image: 'registry.example.com/shop/orders',
-    release: ReleaseStrategy.rolling({ imageTag: 'v2.3.1' }),
-    containerPort: 8080,
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-  };
+  const BASE: MicroserviceProps = ORDERS;
   /** Synthesizes a Microservice with `props` over BASE; returns its Deployment's pod spec. */
   function podSpec(props: Partial<MicroserviceProps>) {
     const chart = Testing.chart();

@@ -7,16 +7,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { Microservice, MicroserviceProps, ReleaseStrategy } from '../constructs';
+import { Microservice, MicroserviceProps } from '../constructs';
+import { ORDERS } from './orders-props';
 import { ROOT } from '../main';
 
-const BASE: MicroserviceProps = {
-  name: 'orders',
-  image: 'registry.example.com/shop/orders',
-  release: ReleaseStrategy.rolling({ imageTag: 'v2.3.1' }),
-  containerPort: 8080,
-  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-};
+const BASE: MicroserviceProps = ORDERS;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const podSpecs = (props: Partial<MicroserviceProps> = {}): any[] => {
