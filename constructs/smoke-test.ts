@@ -10,15 +10,71 @@ import { PropsError } from './validation';
 /** The `app` label of smoke-test pods (what NetworkPolicies select them by). */
 export const SMOKE_TEST_APP = 'smoke-test';
 
+/**
+ * curl 8.11.1 on Alpine (BusyBox `sh`), non-root by default, pinned by the digest of its multi-arch
+ * index so that the tag being re-pushed cannot change what the promotion gate runs.
+ */
+export const SMOKE_TEST_IMAGE = 'docker.io/curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69';
+
+/**
+ * How long a finished smoke-test Job (and its pod's log) stays in the cluster: 72 h. It is the
+ * evidence the promotion gate reads (did this attempt's Job complete?) and what an engineer reads
+ * when it failed, so it must outlive the review of the promote change, a weekend included; a shorter
+ * TTL would make promote find no evidence. A deploy after it expired, while the version is still
+ * staged, creates the Job again (it is still in `dist/`), so the test then runs again against the
+ * staged pods instead of leaving the gate without evidence. After promote the Job leaves `dist/`, and
+ * the TTL deletes it from the cluster, where `kubectl apply` alone would keep it forever.
+ */
+export const SMOKE_TEST_TTL = Duration.hours(72);
+
+/** Seconds curl may take for one call, and to connect. */
+const CALL_TIMEOUT_SECONDS = 10;
+const CONNECT_TIMEOUT_SECONDS = 5;
+/** Seconds between two tries of a call that was not answered or answered 429/5xx. */
+const RETRY_DELAY_SECONDS = 5;
+
+/**
+ * The Job's program (POSIX `sh`; BusyBox ash in the image): calls each URL given as an argument, in
+ * order, and exits 0 only when every one answered 2xx. Redirects are not followed (no `-L`) and a 3xx
+ * fails like any other non-2xx status: `curl --fail` alone would pass on a 307, and following it could
+ * reach a 2xx somewhere other than the version under test. Only "not ready yet" answers are retried
+ * (no answer, which curl reports as 000; 429; 5xx), up to `MAX_TRIES` calls in all, `RETRY_DELAY`
+ * seconds apart; 1xx, 3xx and 4xx fail at once. Every call is bounded by `--max-time`.
+ */
+export const SMOKE_TEST_SCRIPT = [
+  'tries=0',
+  'for url in "$@"; do',
+  '  while :; do',
+  '    tries=$((tries + 1))',
+  `    out=$(curl --silent --show-error --output /dev/null --connect-timeout ${CONNECT_TIMEOUT_SECONDS} --max-time ${CALL_TIMEOUT_SECONDS} --write-out '%{http_code} %{redirect_url}' "$url")`,
+  '    code=${out%% *}',
+  '    case $code in',
+  '      2[0-9][0-9]) echo "pass: $url answered $code"; break ;;',
+  '      000|429|5[0-9][0-9]) ;;',
+  '      *) echo "FAIL: $url answered ${out:-no status}; only 2xx passes (redirects are not followed)" >&2; exit 1 ;;',
+  '    esac',
+  '    if [ "$tries" -ge "$MAX_TRIES" ]; then echo "FAIL: $url answered $code; gave up after $tries calls in all" >&2; exit 1; fi',
+  '    echo "retry: $url answered $code (call $tries of at most $MAX_TRIES)" >&2',
+  '    sleep "$RETRY_DELAY"',
+  '  done',
+  'done',
+  'echo "smoke test passed: $# URLs answered 2xx"',
+].join('\n');
+
 /** Properties of a {@link SmokeTest}. */
 export interface SmokeTestProps {
   /** The workload under test: its preview Service for a blue/green pair, its Service otherwise. */
   readonly target: Microservice;
   /** HTTP paths that must all answer 2xx. @default - the target's health path */
   readonly paths?: readonly string[];
-  /** Image providing `curl` (run as a non-root user). @default 'docker.io/curlimages/curl:8.11.1' */
+  /** Image providing `curl` and `sh` (run as a non-root user), pinned by digest. @default SMOKE_TEST_IMAGE */
   readonly image?: string;
-  /** Seconds before the Job gives up. @default 300 */
+  /**
+   * Seconds before the Job gives up. The Job is created by the same apply that starts the staged
+   * colour's rollout, so it first waits for the staged pods (the deploy waits up to 10 min for the
+   * rollout): the default covers that and the calls. The script's own retry budget ends before it, so
+   * a failure is logged by the script rather than cut off. @default 900
+   */
   readonly deadlineSeconds?: number;
   /** Extra labels on the Job and its pod (never selectors). @default - none */
   readonly labels?: LabelSet;
@@ -59,6 +115,12 @@ export class SmokeTest extends Construct {
     if (props.attempt !== undefined && (!Number.isInteger(props.attempt) || props.attempt < 1)) {
       throw new PropsError(`SmokeTest ${target.name}`, 'attempt', props.attempt, 'must be an integer >= 1');
     }
+    const deadline = props.deadlineSeconds ?? 900;
+    if (!Number.isInteger(deadline) || deadline < 60) {
+      throw new PropsError(`SmokeTest ${target.name}`, 'deadlineSeconds', deadline, 'must be an integer >= 60');
+    }
+    // calls (each at most CALL_TIMEOUT_SECONDS) and pauses that fit in the deadline with a margin
+    const maxTries = Math.max(paths.length, Math.floor((deadline - 30) / (CALL_TIMEOUT_SECONDS + RETRY_DELAY_SECONDS)));
     this.name = jobName(target.name, this.imageTag, props.attempt);
     this.urls = paths.map((path) => `http://${service.name}:${target.servicePort}${path}`);
 
@@ -73,20 +135,22 @@ export class SmokeTest extends Construct {
       metadata: { name: this.name, labels },
       podMetadata: { labels },
       backoffLimit: 2,
-      activeDeadline: Duration.seconds(props.deadlineSeconds ?? 300),
+      activeDeadline: Duration.seconds(deadline),
+      ttlAfterFinished: SMOKE_TEST_TTL,
       securityContext: restrictedPodSecurity(),
       automountServiceAccountToken: false,
     });
     this.job.addContainer({
       name: 'smoke-test',
-      image: props.image ?? 'docker.io/curlimages/curl:8.11.1',
+      image: props.image ?? SMOKE_TEST_IMAGE,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      args: [
-        '--fail', '--fail-early', '--silent', '--show-error', '--max-time', '10',
-        '--retry', '6', '--retry-delay', '5', '--retry-all-errors',
-        '--write-out', '%{url} %{http_code}\\n',
-        ...this.urls.flatMap((url) => [url, '--output', '/dev/null']),
-      ],
+      // sh -c SCRIPT $0 URL...: the URLs are arguments, never parsed as shell code
+      command: ['/bin/sh', '-c', SMOKE_TEST_SCRIPT, SMOKE_TEST_APP],
+      args: [...this.urls],
+      envVariables: {
+        MAX_TRIES: kplus.EnvValue.fromValue(String(maxTries)),
+        RETRY_DELAY: kplus.EnvValue.fromValue(String(RETRY_DELAY_SECONDS)),
+      },
       resources: {
         cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) },

@@ -128,7 +128,7 @@ describe('SmokeTest', () => {
     const job = find(Testing.synth(chart) as Obj[], 'Job', 'orders-smoke-v1-1-0');
     expect(smoke.urls).toEqual(['http://orders-preview:8080/health', 'http://orders-preview:8080/api/v1/orders/']);
     const container = job.spec.template.spec.containers[0];
-    expect(container.args).toEqual(expect.arrayContaining(['--fail', 'http://orders-preview:8080/health', 'http://orders-preview:8080/api/v1/orders/']));
+    expect(container.args).toEqual(['http://orders-preview:8080/health', 'http://orders-preview:8080/api/v1/orders/']);
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     expect(job.spec.template.metadata.labels).toMatchObject({ 'app': 'smoke-test', 'smoke-test/target': 'orders', 'smoke-test/version': 'v1.1.0' });
