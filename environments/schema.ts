@@ -327,6 +327,23 @@ export const componentReleaseSchema = strict({
    * smoke-test Job's name, so staging the same tag again runs a new Job. @default 0
    */
   attempt: count().optional(),
+  /**
+   * The last version promoted and finalized healthy: what serves traffic when stable, what a rollback
+   * of a promoted release returns to, and what the idle colour is re-pointed to when a finalize would
+   * otherwise leave a failed version on standby. Written by every release step.
+   * @default - derived from the phase: the idle colour's tag while promoted, else the active colour's
+   */
+  lastGood: text().optional(),
+  /**
+   * Versions rolled back as failed, oldest first: never staged again (a fixed build gets a new tag),
+   * never a rollback target, never left on standby. @default - none
+   */
+  failed: list(text()).optional(),
+  /**
+   * While a rollback after finalize is staged or promoted: the version being rolled back (it keeps
+   * serving until the previous version is at full size), marked failed by the finalize that confirms it.
+   */
+  rollbackFrom: text().optional(),
 });
 
 /** Release state of an environment: blue/green component name -> state. */

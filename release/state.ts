@@ -11,6 +11,11 @@
  *
  * The idle colour runs at full size in every phase but `stable`, so traffic is only ever switched
  * to a colour that is already running at full size.
+ *
+ * Each component also remembers its last good version (`lastGood`: the last one promoted and finalized
+ * healthy) and the versions rolled back as failed (`failed`). A failed version is never staged again,
+ * never a rollback target, and `finalize` never leaves it on standby: after `rolled-back --finalize-->`
+ * (and after a rollback after finalize) the idle colour is re-pointed to the last good version.
  */
 import type { z } from 'zod';
 import { checkImageTag, checkInteger } from '../constructs/validation';
@@ -106,17 +111,55 @@ export function allowedActions(phase: Phase): Action[] {
   }
 }
 
+/** The last version promoted and finalized healthy: recorded, else the one the phase implies (see the schema). */
+export function lastGoodOf(r: ComponentRelease): string {
+  return r.lastGood ?? (r.phase === Phase.PROMOTED ? r.tags[otherColour(r.active)] : r.tags[r.active]);
+}
+
+/** Versions rolled back as failed. */
+export function failedOf(r: ComponentRelease): readonly string[] {
+  return r.failed ?? [];
+}
+
+/**
+ * The version `rollback` would move to: the standby's when stable (brought to full size first), the
+ * staged colour's previous version when staged (abort), the previous colour's when promoted; none when
+ * rolled back or when the standby runs what serves.
+ */
+export function rollbackTarget(r: ComponentRelease): string | undefined {
+  const idle = otherColour(r.active);
+  switch (r.phase) {
+    case Phase.STABLE: return r.tags[idle] === r.tags[r.active] ? undefined : r.tags[idle];
+    case Phase.STAGED: return r.previousTag ?? r.tags[idle];
+    case Phase.PROMOTED: return r.tags[idle];
+    case Phase.ROLLED_BACK: return undefined;
+  }
+}
+
 /**
  * Applies `action` to a component's release state. Returns the new state; throws
  * {@link ReleaseError} for an illegal transition (the caller then changes nothing).
+ *
+ * The last good version changes only on `finalize` (to the version then serving). A version is marked
+ * failed when traffic is rolled back off it (`rollback` while promoted), or, for a rollback after
+ * finalize, by the `finalize` that confirms it (until the previous version is at full size the rolled
+ * back one keeps serving, and traffic is never on a failed version). A failed version is never staged
+ * again, and `finalize` never leaves it on standby: the idle colour is re-pointed to the last good version.
  */
 export function transition(where: string, current: ComponentRelease, action: Action, tag?: string): ComponentRelease {
   const idle = otherColour(current.active);
   const refuse = (why: string) => new ReleaseError(
-    `${where}: cannot ${action} while ${describePhase(current)}: ${why}; allowed now: ${allowedActions(current.phase).join(', ')}`);
+    `${where}: cannot ${action}${tag !== undefined ? ` ${tag}` : ''} while ${describePhase(current)}: ${why}; allowed now: ${allowedActions(current.phase).join(', ')}`);
   if (action !== Action.STAGE && tag !== undefined) {
     throw new ReleaseError(`${where}: ${action} takes no tag, got "${tag}"`);
   }
+  const failed = failedOf(current);
+  const lastGood = lastGoodOf(current);
+  /** What every step carries over: attempt counter, last good version, failed versions. */
+  const history = (failedNow: readonly string[] = failed, good: string = lastGood) => ({
+    attempt: current.attempt, lastGood: good, ...(failedNow.length > 0 ? { failed: failedNow } : {}),
+  });
+  const markFailed = (version: string | undefined) => (version === undefined || failed.includes(version) ? failed : [...failed, version]);
   switch (action) {
     case Action.STAGE: {
       const problem = tag === undefined ? 'is required (stage <tag>)' : checkPinnedTag(tag);
@@ -125,35 +168,48 @@ export function transition(where: string, current: ComponentRelease, action: Act
       if (tag === current.tags[current.active]) {
         throw new ReleaseError(`${where}: cannot stage ${tag}: the active colour ${current.active} already runs it`);
       }
+      if (failed.includes(tag!)) {
+        throw new ReleaseError(`${where}: cannot stage ${tag}: it was rolled back as failed (last good ${lastGood}); `
+          + `build the fix under a new tag, or remove ${tag} from "failed" in environments/${where.split('/')[0]}.release.json in a reviewed change`);
+      }
       return {
         active: current.active, phase: Phase.STAGED, tags: { ...current.tags, [idle]: tag! }, previousTag: current.tags[idle],
-        attempt: (current.attempt ?? 0) + 1,
+        ...history(), attempt: (current.attempt ?? 0) + 1,
       };
     }
     case Action.PROMOTE:
       if (current.phase !== Phase.STAGED) throw refuse('nothing is staged (stage <tag> first)');
-      return { active: idle, phase: Phase.PROMOTED, tags: current.tags, attempt: current.attempt };
-    case Action.FINALIZE:
+      return {
+        active: idle, phase: Phase.PROMOTED, tags: current.tags, ...history(),
+        ...(current.rollbackFrom !== undefined ? { rollbackFrom: current.rollbackFrom } : {}),
+      };
+    case Action.FINALIZE: {
       if (current.phase !== Phase.PROMOTED && current.phase !== Phase.ROLLED_BACK) {
         throw refuse(current.phase === Phase.STAGED ? 'the staged colour has not been promoted' : 'no release to finalize');
       }
-      return { active: current.active, phase: Phase.STABLE, tags: current.tags, attempt: current.attempt };
+      // The version serving now is healthy; a failed version never stays on standby.
+      const good = current.tags[current.active];
+      const failedNow = markFailed(current.rollbackFrom);
+      const tags = failedNow.includes(current.tags[idle]) ? { ...current.tags, [idle]: good } : current.tags;
+      return { active: current.active, phase: Phase.STABLE, tags, ...history(failedNow, good) };
+    }
     case Action.ROLLBACK:
       switch (current.phase) {
         case Phase.STAGED: // abort: the idle colour goes back to its previous version, on standby
           return {
             active: current.active, phase: Phase.STABLE, tags: { ...current.tags, [idle]: current.previousTag ?? current.tags[idle] },
-            attempt: current.attempt,
+            ...history(),
           };
         case Phase.PROMOTED: // the previous colour still runs at full size: move traffic back now
-          return { active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, attempt: current.attempt };
+          return { active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(markFailed(current.tags[current.active])) };
         case Phase.STABLE: // the previous colour is on standby: bring it to full size first
           if (current.tags[idle] === current.tags[current.active]) {
             throw refuse(`both colours run ${current.tags[idle]}, there is no previous version`);
           }
+          if (failed.includes(current.tags[idle])) throw refuse(`the standby runs ${current.tags[idle]}, which was rolled back as failed`);
           return {
             active: current.active, phase: Phase.STAGED, tags: current.tags, previousTag: current.tags[idle],
-            attempt: (current.attempt ?? 0) + 1,
+            ...history(), attempt: (current.attempt ?? 0) + 1, rollbackFrom: current.tags[current.active],
           };
         default:
           throw refuse('traffic is already back on the previous colour (finalize first)');
@@ -176,6 +232,22 @@ export function describePhase(r: ComponentRelease): string {
     case Phase.PROMOTED: return `promoted: traffic on ${on}, ${other} kept at full size`;
     case Phase.ROLLED_BACK: return `rolled back: traffic on ${on}, ${other} still at full size`;
   }
+}
+
+/**
+ * The release history worth a reviewer's eye, e.g. `last good v1.1.0; failed v1.2.0; rollback brings back v1.0.0`
+ * when stable, `...; rollback returns traffic to v1.1.0` when promoted.
+ */
+export function describeHistory(r: ComponentRelease): string {
+  const failed = failedOf(r);
+  const target = rollbackTarget(r);
+  return [
+    `last good ${lastGoodOf(r)}`,
+    ...(failed.length > 0 ? [`failed ${failed.join(', ')}`] : []),
+    ...(r.rollbackFrom !== undefined ? [`rolling back ${r.rollbackFrom}`] : []),
+    ...(r.phase === Phase.STABLE ? [target !== undefined ? `rollback brings back ${target}` : 'nothing to roll back to'] : []),
+    ...(r.phase === Phase.PROMOTED ? [`rollback returns traffic to ${target}`] : []),
+  ].join('; ');
 }
 
 /** A problem in a release state file (same shape as config problems). */
@@ -232,6 +304,36 @@ export function validateReleaseState(
       rule('previousTag', () => (r.phase === Phase.STAGED ? checkPinnedTag(r.previousTag) : 'is only kept while staged'));
     }
     if (r.attempt !== undefined) rule('attempt', () => checkInteger(r.attempt, 0));
+    if (reported.has('active') || reported.has('phase')) continue;
+    const release = value as ComponentRelease;
+    const idle = otherColour(release.active);
+    if (release.lastGood !== undefined) {
+      const implied = lastGoodOf({ ...release, lastGood: undefined });
+      rule('lastGood', () => checkPinnedTag(release.lastGood) ?? (release.lastGood === implied ? undefined
+        : `must be ${implied}, the ${release.phase === Phase.PROMOTED ? 'idle' : 'active'} colour's tag while ${release.phase} (the last version promoted and finalized healthy)`));
+    }
+    if (release.failed !== undefined && !reported.has('failed')) {
+      release.failed.forEach((version, i) => {
+        const field = `failed.${i}`;
+        if (reported.has(field)) return;
+        const colour = [release.active, idle].find((c) => release.tags[c] === version
+          && !(c === idle && release.phase === Phase.ROLLED_BACK)); // (just rolled back off: kept at full size until finalize)
+        const role = colour === release.active ? 'serves traffic' : release.phase === Phase.STABLE ? 'is on standby'
+          : release.phase === Phase.STAGED ? 'is staged' : 'is the rollback target';
+        at(component, field, version, checkPinnedTag(version)
+          ?? (release.failed!.indexOf(version) !== i ? 'is listed twice' : undefined)
+          ?? (colour !== undefined ? `must not be a version the ${colour} colour runs: it ${role}` : undefined)
+          ?? (version === lastGoodOf(release) ? 'must not be the last good version' : undefined));
+      });
+    }
+    if (release.rollbackFrom !== undefined) {
+      rule('rollbackFrom', () => {
+        const expected = release.phase === Phase.STAGED ? release.tags[release.active] : release.phase === Phase.PROMOTED ? release.tags[idle] : undefined;
+        if (expected === undefined) return 'is only kept while a rollback after finalize is staged or promoted';
+        return checkPinnedTag(release.rollbackFrom) ?? (release.rollbackFrom === expected ? undefined
+          : `must be ${expected}, the version being rolled back (the ${release.phase === Phase.STAGED ? 'active' : 'idle'} colour's tag)`);
+      });
+    }
   }
   return problems;
 }
@@ -243,7 +345,10 @@ export function formatReleaseState(state: ReleaseState): string {
     const r = state[name];
     sorted[name] = { active: r.active, phase: r.phase, tags: { blue: r.tags.blue, green: r.tags.green },
       ...(r.previousTag !== undefined ? { previousTag: r.previousTag } : {}),
-      ...(r.attempt !== undefined && r.attempt > 0 ? { attempt: r.attempt } : {}) };
+      ...(r.attempt !== undefined && r.attempt > 0 ? { attempt: r.attempt } : {}),
+      ...(r.lastGood !== undefined ? { lastGood: r.lastGood } : {}),
+      ...(r.failed !== undefined && r.failed.length > 0 ? { failed: [...r.failed] } : {}),
+      ...(r.rollbackFrom !== undefined ? { rollbackFrom: r.rollbackFrom } : {}) };
   }
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }

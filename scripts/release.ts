@@ -26,7 +26,8 @@ import {
 import { describeChanges } from '../release/describe';
 import { readReleaseStates, releaseFile } from '../release/files';
 import {
-  Action, allowedActions, ComponentRelease, describePhase, formatReleaseState, initRelease, ReleaseError, ReleaseState, transition,
+  Action, allowedActions, ComponentRelease, describeHistory, describePhase, formatReleaseState, initRelease, ReleaseError, ReleaseState,
+  transition,
 } from '../release/state';
 import { UnsafeOutputError } from '../synth/guards';
 import { KubeObject, OutputTree } from '../synth/output';
@@ -161,7 +162,7 @@ function releaseHoldingLock(
     if (names.length === 0) out(`${env.name}: no blue/green components (every component is released rolling)`);
     for (const name of names) {
       const r = resolved.releases[name];
-      out(`${env.name}/${name}: ${describePhase(r)}; next: ${allowedActions(r.phase).join(' | ')}`);
+      out(`${env.name}/${name}: ${describePhase(r)}; ${describeHistory(r)}; next: ${allowedActions(r.phase).join(' | ')}`);
     }
     return 0;
   }
@@ -203,7 +204,7 @@ function releaseHoldingLock(
   }
 
   const steps = Object.entries(action === Action.INIT ? initialized : { [componentName!]: next! });
-  for (const [name, state] of steps) out(`${env.name}/${name}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(state)}`);
+  for (const [name, state] of steps) out(`${env.name}/${name}: ${action}${tag ? ` ${tag}` : ''} -> ${describePhase(state)}; ${describeHistory(state)}`);
   for (const line of before === undefined ? [] : describeChanges(env.name, before, after)) out(`  ${line}`);
   const nextActions = [...new Set(steps.flatMap(([, state]) => allowedActions(state.phase)))];
   out(`wrote ${path.relative(root, stateFile)} and dist/${env.name}/; review and commit them. Next: ${nextActions.join(' | ')}`);

@@ -6,7 +6,9 @@ import { synthesizeObjects } from '../main';
 import { CATALOGUE, ConfigError, ENVIRONMENTS, resolveEnvironments } from '../environments';
 import { production } from '../environments/production';
 import { readReleaseStates, releaseFile } from '../release/files';
-import { Action, ComponentRelease, initialRelease, Phase, ReleaseError, transition } from '../release/state';
+import {
+  Action, ComponentRelease, describeHistory, failedOf, initialRelease, lastGoodOf, Phase, ReleaseError, transition,
+} from '../release/state';
 import { release } from '../scripts/release';
 import { committedReleaseStates, find, Obj } from './helpers';
 import { assertReleaseInvariants } from './invariants';
@@ -67,9 +69,9 @@ describe('legal release transitions, as synthesized', () => {
     ['rollback after promote: traffic returns at once to the previous colour, still at full size', rolledBack,
       { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [] },
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [] }],
-    ['finalize after rollback: the failed colour goes to standby', transition('t', rolledBack, Action.FINALIZE),
-      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x1`, smokeJobs: [] },
-      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x1`, smokeJobs: [] }],
+    ['finalize after rollback: the failed colour goes to standby on the last good version', transition('t', rolledBack, Action.FINALIZE),
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V1} x1`, smokeJobs: [] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V1} x1`, smokeJobs: [] }],
     ['rollback of a staged release: the idle colour returns to its previous tag, on standby', transition('t', staged, Action.ROLLBACK),
       { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: 'v0.9.0 x1', smokeJobs: [] },
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
@@ -127,9 +129,9 @@ describe('illegal release transitions are refused', () => {
     ['finalize with no release', stable, Action.FINALIZE, undefined,
       't: cannot finalize while stable: traffic on blue (v1.0.0), green (v0.9.0) on standby: no release to finalize; allowed now: stage, rollback'],
     ['stage while staged', staged, Action.STAGE, 'v2.0.0',
-      't: cannot stage while staged: green (v1.1.0) at full size behind the preview Service, traffic on blue (v1.0.0): a release is in progress; allowed now: promote, rollback'],
+      't: cannot stage v2.0.0 while staged: green (v1.1.0) at full size behind the preview Service, traffic on blue (v1.0.0): a release is in progress; allowed now: promote, rollback'],
     ['stage while promoted', promoted, Action.STAGE, 'v2.0.0',
-      't: cannot stage while promoted: traffic on green (v1.1.0), blue (v1.0.0) kept at full size: a release is in progress; allowed now: finalize, rollback'],
+      't: cannot stage v2.0.0 while promoted: traffic on green (v1.1.0), blue (v1.0.0) kept at full size: a release is in progress; allowed now: finalize, rollback'],
     ['promote twice', promoted, Action.PROMOTE, undefined,
       't: cannot promote while promoted: traffic on green (v1.1.0), blue (v1.0.0) kept at full size: nothing is staged (stage <tag> first); allowed now: finalize, rollback'],
     ['rollback twice', rolledBack, Action.ROLLBACK, undefined,
@@ -143,6 +145,53 @@ describe('illegal release transitions are refused', () => {
     ['a tag given to promote', staged, Action.PROMOTE, 'v3', 't: promote takes no tag, got "v3"'],
   ])('rejects %s', (_name, state, action, tag, message) => {
     expect(() => transition('t', state, action, tag)).toThrow(new ReleaseError(message));
+  });
+});
+
+describe('rollback goes to the last good version, never to a failed one', () => {
+  const V3 = 'v1.2.0';
+  // v1.0.0 -> v1.1.0 released and finalized healthy: green serves v1.1.0, blue (v1.0.0) on standby
+  const released = transition('t', promoted, Action.FINALIZE);
+  const v3 = transition('t', released, Action.STAGE, V3);
+  const afterFailed = transition('t', transition('t', transition('t', v3, Action.PROMOTE), Action.ROLLBACK), Action.FINALIZE);
+
+  test('a finalized release becomes the last good version', () => {
+    expect([lastGoodOf(stable), lastGoodOf(staged), lastGoodOf(promoted), lastGoodOf(released)]).toEqual([V1, V1, V1, V2]);
+    expect(released).toEqual({ active: 'green', phase: 'stable', tags: { blue: V1, green: V2 }, attempt: 1, lastGood: V2 });
+    expect(describeHistory(released)).toBe(`last good ${V2}; rollback brings back ${V1}`);
+  });
+
+  test('stage v3, promote, rollback, finalize: v3 is marked failed and the standby runs the last good version', () => {
+    const rolled = transition('t', transition('t', v3, Action.PROMOTE), Action.ROLLBACK);
+    expect(rolled).toEqual({ active: 'green', phase: 'rolled-back', tags: { blue: V3, green: V2 }, attempt: 2, lastGood: V2, failed: [V3] });
+    expect(afterFailed).toEqual({ active: 'green', phase: 'stable', tags: { blue: V2, green: V2 }, attempt: 2, lastGood: V2, failed: [V3] });
+    expect(describeHistory(afterFailed)).toBe(`last good ${V2}; failed ${V3}; nothing to roll back to`);
+    // the next rollback cannot re-ship v3
+    expect(() => transition('t', afterFailed, Action.ROLLBACK)).toThrow(new ReleaseError(
+      `t: cannot rollback while stable: traffic on green (${V2}), blue (${V2}) on standby: both colours run ${V2}, there is no previous version; allowed now: stage, rollback`));
+  });
+
+  test('a failed version is never staged again; a fixed build under a new tag is', () => {
+    expect(() => transition('production/knowledge-service', afterFailed, Action.STAGE, V3)).toThrow(new ReleaseError(
+      `production/knowledge-service: cannot stage ${V3}: it was rolled back as failed (last good ${V2}); build the fix under a new tag, `
+      + `or remove ${V3} from "failed" in environments/production.release.json in a reviewed change`));
+    expect(transition('t', afterFailed, Action.STAGE, 'v1.2.1').tags).toEqual({ blue: 'v1.2.1', green: V2 });
+  });
+
+  test('a rollback after finalize marks the rolled-back version failed once traffic has left it and it is finalized', () => {
+    const back = transition('t', released, Action.ROLLBACK);
+    expect(back).toMatchObject({ phase: 'staged', tags: { blue: V1, green: V2 }, rollbackFrom: V2, lastGood: V2 });
+    expect(failedOf(back)).toEqual([]); // still serving: not failed yet
+    const moved = transition('t', back, Action.PROMOTE);
+    expect(moved).toMatchObject({ active: 'blue', phase: 'promoted', rollbackFrom: V2 });
+    expect(describeHistory(moved)).toBe(`last good ${V2}; rolling back ${V2}; rollback returns traffic to ${V2}`);
+    expect(transition('t', moved, Action.FINALIZE)).toEqual({
+      active: 'blue', phase: 'stable', tags: { blue: V1, green: V1 }, attempt: 2, lastGood: V1, failed: [V2],
+    });
+    // aborted before promote: nothing is marked
+    expect(transition('t', back, Action.ROLLBACK)).toEqual({ ...released, attempt: 2 });
+    // undone after promote: the version rolled back to is the failed one, traffic returns to the last good
+    expect(transition('t', moved, Action.ROLLBACK)).toMatchObject({ active: 'green', phase: 'rolled-back', lastGood: V2, failed: [V1] });
   });
 });
 
@@ -170,9 +219,27 @@ describe('release state files are validated with the rest of the configuration',
       `${K} production.release.json active must be one of blue, green`,
       `${K} production.release.json phase must be one of stable, staged, promoted, rolled-back`,
       `${K} production.release.json tags.purple is an unknown field (fields here: blue, green)`,
-      `${K} production.release.json extra is an unknown field (fields here: active, phase, tags, previousTag, attempt)`,
+      `${K} production.release.json extra is an unknown field (fields here: active, phase, tags, previousTag, attempt, lastGood, failed, rollbackFrom)`,
       `${K} production.release.json tags.blue must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
       'billing-service production.release.json release state must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service)',
+    ]);
+  });
+
+  test('accepts the release history fields, and rejects a history that contradicts the tags', () => {
+    const afterFailed = { active: 'blue', phase: 'stable', tags: { blue: V1, green: V1 }, lastGood: V1, failed: ['v1.2.0'] };
+    expect(problems({ [K]: afterFailed })).toEqual([]);
+    expect(problems({
+      [K]: { ...afterFailed, tags: { blue: V1, green: 'v1.2.0' }, lastGood: V2, failed: ['v1.2.0', V1, 'v1.2.0'], rollbackFrom: V1 },
+      [C]: { active: 'green', phase: 'promoted', tags: { blue: V1, green: V2 }, failed: ['latest', V1], rollbackFrom: V2 },
+    })).toEqual([
+      `${C} production.release.json failed.0 must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
+      `${C} production.release.json failed.1 must not be a version the blue colour runs: it is the rollback target`,
+      `${C} production.release.json rollbackFrom must be ${V1}, the version being rolled back (the idle colour's tag)`,
+      `${K} production.release.json lastGood must be ${V1}, the active colour's tag while stable (the last version promoted and finalized healthy)`,
+      `${K} production.release.json failed.0 must not be a version the green colour runs: it is on standby`,
+      `${K} production.release.json failed.1 must not be a version the blue colour runs: it serves traffic`,
+      `${K} production.release.json failed.2 is listed twice`,
+      `${K} production.release.json rollbackFrom is only kept while a rollback after finalize is staged or promoted`,
     ]);
   });
 
@@ -209,7 +276,7 @@ describe('the release command', () => {
   test('stage edits the state file, re-synthesizes dist/ and says what changed in plain words', () => {
     expect(run('production', K, 'stage', V2)).toBe(0);
     expect(lines).toEqual([
-      `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1})`,
+      `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1}); last good ${V1}`,
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
       `  production: Job ${K}-smoke-v1-1-0-1 added`,
@@ -218,7 +285,7 @@ describe('the release command', () => {
       '  production: NetworkPolicy smoke-test added',
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
     ]);
-    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1 });
+    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1, lastGood: V1 });
     expect(fs.existsSync(path.join(root, 'dist', 'production', `64-job-${K}-smoke-v1-1-0-1.yaml`))).toBe(true);
   });
 
@@ -229,6 +296,24 @@ describe('the release command', () => {
     expect(lines).toContain(`  production/${C}-preview: preview green -> blue`);
     expect(run('production', C, 'finalize')).toBe(0);
     expect(lines).toContain(`  production/${C}-blue: replicas 3 -> 1`);
+  });
+
+  test('finalize after a rollback puts the last good version on standby and refuses to stage the failed one', () => {
+    for (const step of [['stage', V2], ['promote'], ['rollback'], ['finalize']]) expect(run('production', K, ...step)).toBe(0);
+    expect(lines).toEqual([
+      `production/${K}: finalize -> stable: traffic on blue (${V1}), green (${V1}) on standby; last good ${V1}; failed ${V2}; nothing to roll back to`,
+      `  production/${K}-green: image ${V2} -> ${V1}`,
+      `  production/${K}-green: autoscaler held at 5 -> held at 1`,
+      'wrote environments/production.release.json and dist/production/; review and commit them. Next: stage | rollback',
+    ]);
+    expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'stable', tags: { blue: V1, green: V1 }, attempt: 1, lastGood: V1, failed: [V2] });
+    const before = stateFile();
+    expect(run('production', K, 'stage', V2)).toBe(1);
+    expect(errors).toEqual([`release refused, nothing changed: production/${K}: cannot stage ${V2}: it was rolled back as failed (last good ${V1}); `
+      + `build the fix under a new tag, or remove ${V2} from "failed" in environments/production.release.json in a reviewed change`]);
+    expect(stateFile()).toBe(before);
+    expect(run('production', K, 'status')).toBe(0);
+    expect(lines).toEqual([`production/${K}: stable: traffic on blue (${V1}), green (${V1}) on standby; last good ${V1}; failed ${V2}; nothing to roll back to; next: stage | rollback`]);
   });
 
   test('init records the state of a blue/green component that has none, and writes it with dist/', () => {
@@ -242,7 +327,7 @@ describe('the release command', () => {
     expect(run('production', K, 'init', V1)).toBe(0);
     // THEN it starts from the initial state, and can be released
     expect(lines).toEqual([
-      `production/${K}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby`,
+      `production/${K}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby; last good ${V1}; nothing to roll back to`,
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: stage | rollback',
     ]);
     expect(JSON.parse(stateFile())[K]).toEqual(initialRelease(V1));
@@ -263,7 +348,7 @@ describe('the release command', () => {
     expect([run('production', 'init', V1), errors]).toEqual([0, []]);
     // THEN each starts from the initial state, in one change with dist/
     expect(lines).toEqual([
-      ...CATALOGUE.map((c) => `production/${c.name}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby`),
+      ...CATALOGUE.map((c) => `production/${c.name}: init ${V1} -> stable: traffic on blue (${V1}), green (${V1}) on standby; last good ${V1}; nothing to roll back to`),
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: stage | rollback',
     ]);
     expect(JSON.parse(stateFile())).toEqual(Object.fromEntries(CATALOGUE.map((c) => [c.name, initialRelease(V1)])));
@@ -292,7 +377,7 @@ describe('the release command', () => {
     const before = stateFile();
     expect(run('production', 'status')).toBe(0);
     expect(lines).toHaveLength(CATALOGUE.length);
-    expect(lines[1]).toBe(`production/${K}: stable: traffic on blue (${V1}), green (${V1}) on standby; next: stage | rollback`);
+    expect(lines[1]).toBe(`production/${K}: stable: traffic on blue (${V1}), green (${V1}) on standby; last good ${V1}; nothing to roll back to; next: stage | rollback`);
     expect(stateFile()).toBe(before);
     expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
   });
