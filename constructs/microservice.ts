@@ -12,6 +12,8 @@ import {
 
 /** The pod label carrying the colour of a blue/green pair. */
 export const COLOUR_LABEL = 'version';
+/** The pod label carrying the image tag a pod runs (never in a Deployment selector). */
+const VERSION_LABEL = 'app.kubernetes.io/version';
 
 /**
  * Options of the HorizontalPodAutoscalers of a {@link Microservice}. When autoscaling is on, no
@@ -362,6 +364,24 @@ export class Microservice extends Construct implements INetworkEndpoint {
     });
   }
 
+  /**
+   * Narrows the preview Service of a blue/green pair to the idle colour's pods that run its tag (the
+   * `app.kubernetes.io/version` label every pod carries), for as long as a version is staged there
+   * (the smoke test calls this; see `SmokeTest`). The stage is applied together with the new
+   * image, and with `maxUnavailable: 0` the idle colour's old pod stays ready until a new one is: a
+   * colour-only selector would let the smoke test pass against it. Only this Service selector
+   * changes, never the Deployment's immutable one, and it goes back to the colour alone when nothing
+   * is staged.
+   * @throws when the workload is not a blue/green pair.
+   */
+  public selectStagedVersionOnPreview(): void {
+    const bg = this.release.blueGreen;
+    if (bg === undefined || this.previewService === undefined) {
+      throw new PropsError(`Microservice ${this.name}`, 'release', 'rolling', 'must be blue/green to narrow a preview Service to the staged version');
+    }
+    this.previewService.selectLabel(VERSION_LABEL, bg.tags[otherColour(bg.active)]);
+  }
+
   /** Makes `service` select the pods of this workload, narrowed by `variantLabels`. */
   protected selectPods(service: kplus.Service, variantLabels: LabelSet): void {
     for (const [key, value] of Object.entries({ ...this.selector, ...variantLabels })) {
@@ -379,7 +399,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
     const p = this.props;
     const podLabels = {
       ...this.objectLabels(variant.variantLabels),
-      'app.kubernetes.io/version': variant.imageTag,
+      [VERSION_LABEL]: variant.imageTag,
     };
     const deployment = new kplus.Deployment(scope, id, {
       metadata: { name: variant.name, labels: podLabels },

@@ -1,4 +1,5 @@
-import { Duration, Size } from 'cdk8s';
+import { createHash } from 'crypto';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet, recommendedLabels } from './labels';
@@ -87,14 +88,31 @@ export interface SmokeTestProps {
 
 /**
  * An in-cluster smoke test: a Job that calls the paths of the version under test through the
- * preview Service, with retries, and fails unless every one answers 2xx. Its name carries the tag
- * under test (`<component>-smoke-<tag>`), so each staged version gets its own immutable Job and
+ * preview Service, narrowed to that version's pods, with retries, and fails unless every one answers
+ * 2xx. Its name carries the tag under test, the staging attempt and a hash of its spec
+ * (`<component>-smoke-<tag>-<attempt>-<hash>`), so each staged version gets its own immutable Job and
  * `kubectl wait --for=condition=complete job/<name>` is the promotion gate. The pod meets the
  * restricted Pod Security Standard like every workload.
  */
 export class SmokeTest extends Construct {
-  /** Exact Job name. */
+  /**
+   * Exact Job name: `<component>-smoke-<tag>-<attempt>-<spec hash>`, see {@link SmokeTest.specHash}.
+   */
   public readonly name: string;
+  /**
+   * The staging attempt under test, `<component>-smoke-<tag>-<attempt>`: the Job's
+   * `app.kubernetes.io/instance` label, the same for every spec the Job of this attempt had.
+   */
+  public readonly instance: string;
+  /**
+   * The first 6 hex digits of a SHA-256 of the Job's `spec` as synthesized (keys sorted), the last
+   * part of its name. A Job's pod template is immutable, and its spec can change while the same tag
+   * and attempt stay staged: new `smokePaths` in the catalogue, another image, a change to the
+   * script or to the security defaults, merged and deployed while a version is staged. Under the same
+   * name the apply would fail on an immutable field; with the hash in the name it creates a new Job,
+   * which tests the staged version again with the new spec, and the old one is left to its TTL.
+   */
+  public readonly specHash: string;
   /** The URLs checked, in order. */
   public readonly urls: readonly string[];
   /** The image tag under test. */
@@ -121,18 +139,24 @@ export class SmokeTest extends Construct {
     }
     // calls (each at most CALL_TIMEOUT_SECONDS) and pauses that fit in the deadline with a margin
     const maxTries = Math.max(paths.length, Math.floor((deadline - 30) / (CALL_TIMEOUT_SECONDS + RETRY_DELAY_SECONDS)));
-    this.name = jobName(target.name, this.imageTag, props.attempt);
+    this.instance = jobName(target.name, this.imageTag, props.attempt, HASH_LENGTH + 1);
     this.urls = paths.map((path) => `http://${service.name}:${target.servicePort}${path}`);
+    // Only pods of the version under test may answer: the Job is applied with the new image, while
+    // the idle colour's old pods are still ready (maxUnavailable: 0), so the preview Service selects
+    // the staged tag as well as the colour for as long as this test exists (see
+    // Microservice.selectStagedVersionOnPreview). Until a staged pod is ready it has no endpoints,
+    // and the script retries the unanswered calls.
+    if (bg) target.selectStagedVersionOnPreview();
 
     const labels = {
       app: SMOKE_TEST_APP,
-      ...recommendedLabels({ name: SMOKE_TEST_APP, instance: this.name, component: 'test' }),
+      ...recommendedLabels({ name: SMOKE_TEST_APP, instance: this.instance, component: 'test' }),
       'smoke-test/target': target.name,
       'smoke-test/version': this.imageTag,
       ...props.labels,
     };
     this.job = new kplus.Job(this, 'Job', {
-      metadata: { name: this.name, labels },
+      metadata: { name: this.instance, labels },
       podMetadata: { labels },
       backoffLimit: 2,
       activeDeadline: Duration.seconds(deadline),
@@ -158,15 +182,35 @@ export class SmokeTest extends Construct {
       securityContext: restrictedContainerSecurity(),
     });
     hardenPodTemplate(this.job);
+
+    // Everything the spec holds is set by now (the construct is the Job's only writer).
+    const apiObject = ApiObject.of(this.job);
+    this.specHash = createHash('sha256').update(canonicalJson(apiObject.toJson().spec)).digest('hex').slice(0, HASH_LENGTH);
+    this.name = `${this.instance}-${this.specHash}`;
+    apiObject.addJsonPatch(JsonPatch.replace('/metadata/name', this.name));
   }
 }
 
+/** Hex digits of the spec hash in a Job name: enough to tell the specs of one attempt apart. */
+const HASH_LENGTH = 6;
+
+/** JSON with the keys of every object sorted, so the hash depends on content only. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
- * `knowledge-service` + `v1.2.0` (+ attempt 2) -> `knowledge-service-smoke-v1-2-0-2`: a DNS label of at
- * most 63 characters, shortening the tag part when needed so the attempt always survives.
+ * `knowledge-service` + `v1.2.0` (+ attempt 2) -> `knowledge-service-smoke-v1-2-0-2`: at most
+ * 63 - `reserve` characters (the Job name, which Kubernetes copies into its pods' `job-name` label,
+ * must be a DNS label of at most 63), shortening the tag part when needed so the attempt survives.
  */
-function jobName(component: string, tag: string, attempt?: number): string {
+function jobName(component: string, tag: string, attempt: number | undefined, reserve: number): string {
   const version = tag.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   const tail = attempt === undefined ? '' : `-${attempt}`;
-  return `${`${component}-smoke-${version}`.slice(0, 63 - tail.length).replace(/-+$/, '')}${tail}`;
+  return `${`${component}-smoke-${version}`.slice(0, 63 - reserve - tail.length).replace(/-+$/, '')}${tail}`;
 }

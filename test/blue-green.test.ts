@@ -125,7 +125,8 @@ describe('SmokeTest', () => {
     // WHEN
     const smoke = new SmokeTest(chart, 'Smoke', { target: orders, paths: ['/health', '/api/v1/orders/'] });
     // THEN
-    const job = find(Testing.synth(chart) as Obj[], 'Job', 'orders-smoke-v1-1-0');
+    expect(smoke.name).toMatch(/^orders-smoke-v1-1-0-[0-9a-f]{6}$/);
+    const job = find(Testing.synth(chart) as Obj[], 'Job', smoke.name);
     expect(smoke.urls).toEqual(['http://orders-preview:8080/health', 'http://orders-preview:8080/api/v1/orders/']);
     const container = job.spec.template.spec.containers[0];
     expect(container.args).toEqual(['http://orders-preview:8080/health', 'http://orders-preview:8080/api/v1/orders/']);
@@ -140,9 +141,11 @@ describe('SmokeTest', () => {
     const orders = new Microservice(chart, 'Orders', {
       ...BASE, release: ReleaseStrategy.blueGreen({ active: Colour.BLUE, tags: { blue: 'v1', green: sha }, idle: IdleSize.FULL }),
     });
-    expect(new SmokeTest(chart, 'First', { target: orders, attempt: 1 }).name).toBe(`orders-smoke-${sha}-1`);
-    const long = new SmokeTest(chart, 'Twelfth', { target: orders, attempt: 12 }).name;
-    expect([long.length <= 63, long.endsWith('-12')]).toEqual([true, true]);
+    const first = new SmokeTest(chart, 'First', { target: orders, attempt: 1 });
+    expect(first.instance).toBe(`orders-smoke-${sha}-1`);
+    expect(first.name).toBe(`${first.instance}-${first.specHash}`);
+    const long = new SmokeTest(chart, 'Twelfth', { target: orders, attempt: 12 });
+    expect([long.name.length <= 63, long.instance.endsWith('-12'), long.name.endsWith(`-12-${long.specHash}`)]).toEqual([true, true, true]);
     expect(() => new SmokeTest(chart, 'Zero', { target: orders, attempt: 0 })).toThrow('SmokeTest orders: attempt must be an integer >= 1, got 0');
   });
 

@@ -34,6 +34,9 @@ function productionWith(state: ComponentRelease): Obj[] {
   return synthesizeObjects([production], CATALOGUE, { production: { ...COMMITTED, ...releases } }).get('production') as Obj[];
 }
 
+/** A smoke-test Job name with its spec hash (6 hex digits, last) shown as `<spec>`. */
+const specHashed = (text: string) => text.replace(/(-smoke-[a-z0-9-]+)-[0-9a-f]{6}\b/g, '$1-<spec>');
+
 function view(objs: Obj[], component: string) {
   const svc = (name: string) => find(objs, 'Service', name).spec.selector.version;
   const scale = (colour: string) => {
@@ -48,7 +51,7 @@ function view(objs: Obj[], component: string) {
     preview: svc(`${component}-preview`),
     blue: `${tag('blue')} x${scale('blue')}`,
     green: `${tag('green')} x${scale('green')}`,
-    smokeJobs: objs.filter((o) => o.kind === 'Job' && o.metadata.labels?.['smoke-test/target'] === component).map((o) => o.metadata.name),
+    smokeJobs: objs.filter((o) => o.kind === 'Job' && o.metadata.labels?.['smoke-test/target'] === component).map((o) => specHashed(o.metadata.name)),
   };
 }
 
@@ -58,8 +61,8 @@ describe('legal release transitions, as synthesized', () => {
       { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: 'v0.9.0 x1', smokeJobs: [] },
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
     ['stage: idle colour gets the new tag at full size, preview points at it, smoke test Job appears', staged,
-      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [`${K}-smoke-v1-1-0-1`] },
-      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-1-0-1`] }],
+      { traffic: 'blue', preview: 'green', blue: `${V1} x5..10`, green: `${V2} x5`, smokeJobs: [`${K}-smoke-v1-1-0-1-<spec>`] },
+      { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-1-0-1-<spec>`] }],
     ['promote: traffic moves to the new colour, the old one keeps full size', promoted,
       { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [] },
       { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [] }],
@@ -77,8 +80,8 @@ describe('legal release transitions, as synthesized', () => {
       { traffic: 'blue', preview: 'green', blue: `${V1} x3`, green: 'v0.9.0 x1', smokeJobs: [] }],
     ['rollback after finalize: the previous colour is first brought to full size behind the preview, traffic stays',
       transition('t', transition('t', promoted, Action.FINALIZE), Action.ROLLBACK),
-      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [`${K}-smoke-v1-0-0-2`] },
-      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-0-0-2`] }],
+      { traffic: 'green', preview: 'blue', blue: `${V1} x5`, green: `${V2} x5..10`, smokeJobs: [`${K}-smoke-v1-0-0-2-<spec>`] },
+      { traffic: 'green', preview: 'blue', blue: `${V1} x3`, green: `${V2} x3`, smokeJobs: [`${C}-smoke-v1-0-0-2-<spec>`] }],
   ])('%s', (_name, state, autoscaled, fixed) => {
     const objs = productionWith(state);
     expect(view(objs, K)).toEqual(autoscaled);
@@ -89,8 +92,8 @@ describe('legal release transitions, as synthesized', () => {
   test('staging the same tag again after an abort runs a new smoke-test Job, not the completed one', () => {
     const first = productionWith(staged);
     const again = productionWith(transition('t', transition('t', staged, Action.ROLLBACK), Action.STAGE, V2));
-    expect(view(first, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-1`]);
-    expect(view(again, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-2`]);
+    expect(view(first, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-1-<spec>`]);
+    expect(view(again, K).smokeJobs).toEqual([`${K}-smoke-v1-1-0-2-<spec>`]);
   });
 
   test('traffic is never switched to a colour below full size, in any reachable phase', () => {
@@ -275,18 +278,21 @@ describe('the release command', () => {
 
   test('stage edits the state file, re-synthesizes dist/ and says what changed in plain words', () => {
     expect(run('production', K, 'stage', V2)).toBe(0);
-    expect(lines).toEqual([
+    expect(lines.map(specHashed)).toEqual([
       `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1}); last good ${V1}`,
+      // the preview Service now selects the staged version's pods only
+      `  production/${K}-preview: Service changed`,
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
-      `  production: Job ${K}-smoke-v1-1-0-1 added`,
+      `  production: Job ${K}-smoke-v1-1-0-1-<spec> added`,
       // the smoke-test pods may now reach the staged component
       `  production/${K}: NetworkPolicy changed`,
       '  production: NetworkPolicy smoke-test added',
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
     ]);
     expect(JSON.parse(stateFile())[K]).toEqual({ active: 'blue', phase: 'staged', tags: { blue: V1, green: V2 }, previousTag: V1, attempt: 1, lastGood: V1 });
-    expect(fs.existsSync(path.join(root, 'dist', 'production', `64-job-${K}-smoke-v1-1-0-1.yaml`))).toBe(true);
+    expect(fs.readdirSync(path.join(root, 'dist', 'production')).filter((f) => f.includes('-job-')).map(specHashed))
+      .toEqual([`64-job-${K}-smoke-v1-1-0-1-<spec>.yaml`]);
   });
 
   test('promote prints the traffic switch', () => {

@@ -3,20 +3,66 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { Colour, IdleSize, Microservice, ReleaseStrategy, SmokeTest } from '../constructs';
-import { find, Obj } from './helpers';
+import { Colour, IdleSize, Microservice, ReleaseStrategy, SmokeTest, SmokeTestProps } from '../constructs';
+import { CATALOGUE } from '../environments';
+import { production } from '../environments/production';
+import { synthesizeObjects } from '../main';
+import { committedReleaseStates, find, Obj } from './helpers';
 
-/** A staged blue/green pair (green runs v1.1.0 at full size, traffic on blue) and its smoke-test Job. */
-function stagedJob(deadlineSeconds?: number): { smoke: SmokeTest; job: Obj } {
+/**
+ * A blue/green pair, traffic on blue (v1.0.0), green at v1.1.0 at full size; with `smoke` set, green
+ * is staged and smoke-tested (as main.ts does while the release state says `staged`).
+ */
+function pair(smoke?: Partial<SmokeTestProps>): { smoke?: SmokeTest; objs: Obj[] } {
   const chart = Testing.chart();
   const orders = new Microservice(chart, 'Orders', {
     name: 'orders', image: 'registry.example.com/shop/orders', containerPort: 8080,
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
     release: ReleaseStrategy.blueGreen({ active: Colour.BLUE, tags: { blue: 'v1.0.0', green: 'v1.1.0' }, idle: IdleSize.FULL }),
   });
-  const smoke = new SmokeTest(chart, 'Smoke', { target: orders, paths: ['/health', '/api/v1/orders/'], attempt: 1, deadlineSeconds });
-  return { smoke, job: find(Testing.synth(chart) as Obj[], 'Job', smoke.name) };
+  const test = smoke && new SmokeTest(chart, 'Smoke', { target: orders, paths: ['/health', '/api/v1/orders/'], attempt: 1, ...smoke });
+  return { smoke: test, objs: Testing.synth(chart) as Obj[] };
 }
+
+/** The staged pair's smoke test and its Job. */
+function stagedJob(deadlineSeconds?: number): { smoke: SmokeTest; job: Obj } {
+  const { smoke, objs } = pair({ deadlineSeconds });
+  return { smoke: smoke!, job: find(objs, 'Job', smoke!.name) };
+}
+
+/** Whether a Service selector selects a pod with these labels. */
+const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe('the preview Service of a pair', () => {
+  test('selects only the staged version\'s pods while it is smoke-tested, the colour alone otherwise; Deployment selectors never change', () => {
+    // GIVEN the pair stable, and the same pair staged with its smoke test
+    const stable = pair().objs;
+    const staged = pair({}).objs;
+    // THEN while staged the preview Service selects the staged tag as well as the colour
+    expect(find(staged, 'Service', 'orders-preview').spec.selector).toEqual({ 'app': 'orders', 'version': 'green', 'app.kubernetes.io/version': 'v1.1.0' });
+    expect(find(stable, 'Service', 'orders-preview').spec.selector).toEqual({ app: 'orders', version: 'green' });
+    // so a staged pod answers and the idle colour's old pod (same colour, old tag: still ready during the rollout) does not
+    const selector = find(staged, 'Service', 'orders-preview').spec.selector;
+    const newPod = find(staged, 'Deployment', 'orders-green').spec.template.metadata.labels;
+    expect(selects(selector, newPod)).toBe(true);
+    expect(selects(selector, { ...newPod, 'app.kubernetes.io/version': 'v1.0.0' })).toBe(false);
+    // and the live Service and both Deployments' (immutable) selectors are the same in both
+    for (const [kind, name] of [['Service', 'orders'], ['Deployment', 'orders-blue'], ['Deployment', 'orders-green']]) {
+      expect(find(staged, kind, name).spec.selector).toEqual(find(stable, kind, name).spec.selector);
+    }
+  });
+
+  test('in the app: production\'s preview Service selects the staged tag while staged, and not in the committed (stable) state', () => {
+    // GIVEN knowledge-service staged in production / WHEN synthesized
+    const committed = committedReleaseStates().production as object;
+    const staged = { active: 'blue', phase: 'staged', tags: { blue: 'v1.0.0', green: 'v1.1.0' }, previousTag: 'v1.0.0', attempt: 1 };
+    const objs = synthesizeObjects([production], CATALOGUE, { production: { ...committed, 'knowledge-service': staged } } as never).get('production') as Obj[];
+    // THEN
+    expect(find(objs, 'Service', 'knowledge-service-preview').spec.selector)
+      .toEqual({ 'app': 'knowledge-service', 'version': 'green', 'app.kubernetes.io/version': 'v1.1.0' });
+    expect(find(objs, 'Service', 'content-service-preview').spec.selector).toEqual({ app: 'content-service', version: 'green' });
+  });
+});
 
 interface Run { status: number | null; stdout: string; stderr: string; calls: string[]; sleeps: string[] }
 
@@ -104,6 +150,28 @@ describe('the smoke-test Job script, run with curl stubbed', () => {
     expect([maxTries, run.calls.length]).toEqual([6, 6]);
     expect(run.stderr).toContain(`FAIL: ${urls[1]} answered 500; gave up after ${maxTries} calls in all`);
     expect(maxTries * (10 + 5)).toBeLessThan(job.spec.activeDeadlineSeconds);
+  });
+});
+
+describe('the smoke-test Job name', () => {
+  test('changes whenever the spec changes for the same tag and attempt, and only then', () => {
+    // GIVEN the Job of attempt 1 of v1.1.0
+    const base = pair({}).smoke!;
+    expect(base.instance).toBe('orders-smoke-v1-1-0-1');
+    expect(base.name).toMatch(/^orders-smoke-v1-1-0-1-[0-9a-f]{6}$/);
+    // WHEN the same inputs are synthesized again THEN the name is the same (a re-apply finds the Job)
+    expect(pair({}).smoke!.name).toBe(base.name);
+    // WHEN the spec changes (a new smoke path, another image, another deadline) THEN the name changes, the instance does not
+    const changed = [
+      pair({ paths: ['/health', '/api/v1/orders/', '/api/v1/carts/'] }).smoke!,
+      pair({ image: 'docker.io/curlimages/curl:8.12.0' }).smoke!,
+      pair({ deadlineSeconds: 600 }).smoke!,
+    ];
+    expect(changed.map((s) => s.instance)).toEqual(Array(3).fill(base.instance));
+    expect(new Set([base.name, ...changed.map((s) => s.name)]).size).toBe(4);
+    // and the synthesized object carries it
+    const { job } = stagedJob();
+    expect([job.metadata.name, job.metadata.labels['app.kubernetes.io/instance']]).toEqual([base.name, base.instance]);
   });
 });
 

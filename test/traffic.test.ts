@@ -272,7 +272,7 @@ describe('the smoke test of a staged release', () => {
   // WHEN it is synthesized
   const objs = synthesizeObjects([production], CATALOGUE, states).get('production')! as Obj[];
   const world = worldOf(env, objs, CATALOGUE);
-  const job = find(objs, 'Job', 'knowledge-service-smoke-v1-1-0');
+  const job = objs.find((o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/instance'] === 'knowledge-service-smoke-v1-1-0')!;
   const smoke = pod('smoke-test', env.namespace, job.spec.template.metadata.labels);
   const podOf = (deployment: string) => pod(deployment, env.namespace, find(objs, 'Deployment', deployment).spec.template.metadata.labels);
 
