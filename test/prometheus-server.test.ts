@@ -118,9 +118,10 @@ describe('a real Prometheus server scraping the live stand-in service', () => {
     // as long as the near miss is pending (until it resolves, or fires: the test fails). Both pods
     // get the same timeline (their traffic from the same instant, their first scrape on the same
     // tick), and each one's traffic is stationary, so over any window the near miss has its ratio
-    // (3.1 %) as the failing one has its (6.25 %): it is pending at most briefly, when a counter
-    // series is new (a fresh pod's first errors; `rate` extrapolates each series from its own first
-    // sample), and had it been above the threshold it would have fired with the failing one.
+    // (3.1 %) as the failing one has its (6.25 %): had it been above the threshold it would have fired
+    // with the failing one. It may be pending briefly (a fresh pod's first samples: `rate`
+    // extrapolates each series from its own first sample, the 5xx one appearing with the first error);
+    // an alert pages only when it fires.
     const seen: { at: number; alert: ApiAlert }[] = [];
     const deadline = start + 30_000;
     let firedAt: number | undefined;
