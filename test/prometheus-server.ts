@@ -2,10 +2,10 @@
  * A real Prometheus server (Debian's /usr/bin/prometheus) scraping live stand-in services
  * (test/fixtures/instrumented-service/service.py), on a timeline compressed by one factor.
  *
- * Why scaling every duration by one factor keeps the rules' semantics. Take the factor f (120:
- * 30 s become 250 ms) and apply it to every duration of the timeline at once: the scrape interval,
+ * Why scaling every duration by one factor keeps the rules' semantics. Take the factor f (150:
+ * 30 s become 200 ms) and apply it to every duration of the timeline at once: the scrape interval,
  * the rule groups' evaluation interval, every range and offset in the expressions (`[5m]` becomes
- * `[2500ms]`), every `for`, and the lookback delta (`--query.lookback-delta`, which decides when a
+ * `[2000ms]`), every `for`, and the lookback delta (`--query.lookback-delta`, which decides when a
  * series without a fresh sample is gone). Keep the traffic *per scrape interval* what it is in the
  * real scenario (the same requests, in the same mix, between two scrapes), i.e. multiply its rate
  * in requests/s by f as well. Then Prometheus stores the same sample values, in the same order, at
