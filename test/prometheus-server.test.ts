@@ -20,7 +20,7 @@ import {
 } from './prometheus-server';
 import { distRuleGroups, durationSeconds } from './promtool';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000); // every wait inside is bounded: 20 s per start, 30 s for the alert, 5 s per request
 
 /** Every duration of the timeline is divided by this: 30 s become 200 ms, 5 m become 2 s. */
 const FACTOR = 150;
@@ -61,10 +61,12 @@ describe('a real Prometheus server scraping the live stand-in service', () => {
   const services: LiveService[] = [];
   const drivers: TrafficDriver[] = [];
   let starting: Promise<LivePrometheus> | undefined;
+  const startingServices: Promise<LiveService>[] = [];
 
   beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-prometheus-')); });
   afterAll(async () => {
     await Promise.all(drivers.map((d) => d.stop()));
+    await Promise.allSettled(startingServices); // a pod that started after the other failed is stopped too
     const prometheus = await starting?.catch(() => undefined);
     await Promise.all([...(prometheus ? [stop(prometheus.process)] : []), ...services.map((s) => stop(s.process))]);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -88,10 +90,11 @@ describe('a real Prometheus server scraping the live stand-in service', () => {
       evaluationInterval: msDuration(scaled(groups[0].interval!)),
       lookbackDelta: msDuration(scaled('5m')), // Prometheus' default
     });
-    const [firing, nearMiss] = await Promise.all([startService(firingPort), startService(nearMissPort)].map((p) => p.then((s) => {
+    startingServices.push(...[startService(firingPort), startService(nearMissPort)].map((p) => p.then((s) => {
       services.push(s);
       return s;
     })));
+    const [firing, nearMiss] = await Promise.all(startingServices);
     const server = await starting;
 
     // The rules the server evaluates, from its own API: the scaled groups.
