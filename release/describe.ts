@@ -16,6 +16,10 @@ function colourOf(selector: { [k: string]: string } | undefined): string {
   return selector?.version ?? '(all pods)';
 }
 
+function versionOf(selector: { [k: string]: string } | undefined): string | undefined {
+  return selector?.['app.kubernetes.io/version'];
+}
+
 function image(o: Loose): string | undefined {
   const ref: string | undefined = o.spec?.template?.spec?.containers?.[0]?.image;
   return ref?.slice(ref.lastIndexOf(':') + 1);
@@ -38,6 +42,13 @@ export function describeChanges(environment: string, before: readonly KubeObject
     if (o.kind === 'Service' && colourOf(prev.spec?.selector) !== colourOf(o.spec?.selector)) {
       const what = o.metadata.name.endsWith('-preview') ? 'preview' : 'traffic';
       facts.push(`${what} ${colourOf(prev.spec?.selector)} -> ${colourOf(o.spec?.selector)}`);
+    }
+    // While a version is staged, the preview Service also selects that version (the smoke test
+    // must reach only its pods): say which.
+    if (o.kind === 'Service' && versionOf(prev.spec?.selector) !== versionOf(o.spec?.selector)) {
+      const now = versionOf(o.spec?.selector);
+      if (now !== undefined) facts.push(`preview narrowed to ${now}`);
+      else if (facts.length === 0) facts.push(`preview widened to every version of ${colourOf(o.spec?.selector)}`);
     }
     if (o.kind === 'Deployment') {
       if (image(prev) !== image(o)) facts.push(`image ${image(prev)} -> ${image(o)}`);

@@ -281,7 +281,7 @@ describe('the release command', () => {
     expect(lines.map(specHashed)).toEqual([
       `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1}); last good ${V1}`,
       // the preview Service now selects the staged version's pods only
-      `  production/${K}-preview: Service changed`,
+      `  production/${K}-preview: preview narrowed to ${V2}`,
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
       `  production: Job ${K}-smoke-v1-1-0-1-<spec> added`,
