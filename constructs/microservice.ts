@@ -266,16 +266,22 @@ export class Microservice extends Construct implements INetworkEndpoint {
       const idle = otherColour(bg.active);
       this.previewService = this.addService('PreviewService', `${this.name}-preview`);
       const byColour = new Map<Colour, kplus.Deployment>();
+      // While a release is in progress both colours run at its size: at least the scale the active
+      // colour served with when it started, so traffic never moves to fewer pods than it leaves.
+      const full = bg.idle === IdleSize.FULL ? Math.max(this.replicas, bg.size ?? 0) : this.replicas;
+      if (maxReplicas !== undefined && full > maxReplicas) {
+        assertValid(where, 'release size', full, `must be <= autoscaling.maxReplicas (${maxReplicas}): the release was staged at a scale the autoscaler can no longer reach`);
+      }
       for (const colour of [Colour.BLUE, Colour.GREEN]) {
         const isActive = colour === bg.active;
-        const replicas = isActive || bg.idle === IdleSize.FULL ? this.replicas : bg.standbyReplicas;
+        const replicas = isActive || bg.idle === IdleSize.FULL ? full : bg.standbyReplicas;
         byColour.set(colour, this.addVariant(new Construct(this, colour === Colour.BLUE ? 'Blue' : 'Green'), 'Deployment', {
           name: `${this.name}-${colour}`,
           imageTag: bg.tags[colour],
           replicas,
           // the idle colour's HPA holds it at exactly its size; only the active colour autoscales
           maxReplicas: maxReplicas === undefined ? undefined : (isActive ? maxReplicas : replicas),
-          peakReplicas: Math.max(maxReplicas ?? this.replicas, bg.standbyReplicas),
+          peakReplicas: Math.max(maxReplicas ?? full, bg.standbyReplicas),
           variantLabels: { [COLOUR_LABEL]: colour },
         }));
       }

@@ -35,6 +35,13 @@ export interface BlueGreenOptions {
   readonly idle?: IdleSize;
   /** Replicas of the idle colour when it is on standby. @default 1 */
   readonly standbyReplicas?: number;
+  /**
+   * Replicas of both colours while a release is in progress (`idle: IdleSize.FULL`): the scale the
+   * active colour served with when the release started, so that the colour traffic moves to is never
+   * smaller than the one it leaves, and neither shrinks (nor its autoscaler's minimum) until the
+   * release is finalized. Raised to the workload's `replicas` when below. @default - the workload's `replicas`
+   */
+  readonly size?: number;
 }
 
 /**
@@ -58,17 +65,19 @@ export class ReleaseStrategy {
     }
     const standbyReplicas = options.standbyReplicas ?? 1;
     assertValid(where, 'standbyReplicas', standbyReplicas, checkInteger(standbyReplicas, 0));
+    if (options.size !== undefined) assertValid(where, 'size', options.size, checkInteger(options.size, 1));
     return new ReleaseStrategy({
       active: options.active,
       tags: { ...options.tags },
       idle: options.idle ?? IdleSize.STANDBY,
       standbyReplicas,
+      size: options.size,
     }, undefined);
   }
 
   private constructor(
     /** The resolved blue/green options, or undefined for a rolling release. */
-    public readonly blueGreen: Required<BlueGreenOptions> | undefined,
+    public readonly blueGreen: Required<Omit<BlueGreenOptions, 'size'>> & Pick<BlueGreenOptions, 'size'> | undefined,
     /** The image tag of a rolling release. */
     public readonly imageTag: string | undefined,
   ) {}

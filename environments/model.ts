@@ -68,6 +68,8 @@ export interface ComponentSettings {
   readonly standbyReplicas: number;
   /** Optional HPA on the Deployment (the active colour of a pair). */
   readonly autoscaling?: AutoscalingSettings;
+  /** Blue/green: minutes after `promote` before `finalize` may shrink the previous colour. */
+  readonly bakeMinutes: number;
   readonly resources: ResourceSettings;
   /**
    * Image tag of a rolling component, or the initial tag of both colours of a blue/green component

@@ -304,6 +304,7 @@ function merge(defaults: ComponentDefaults, o: ComponentOverrides): ComponentSet
     strategy: o.strategy ?? defaults.strategy,
     standbyReplicas: o.standbyReplicas ?? defaults.standbyReplicas,
     autoscaling: o.autoscaling ?? defaults.autoscaling,
+    bakeMinutes: o.bakeMinutes ?? defaults.bakeMinutes ?? DEFAULT_BAKE_MINUTES,
     imageTag: o.imageTag ?? defaults.imageTag,
     resources: {
       requests: o.resources?.requests ?? defaults.resources.requests,
@@ -317,6 +318,11 @@ function merge(defaults: ComponentDefaults, o: ComponentOverrides): ComponentSet
 }
 
 const HTTP_PATH = /^\/\S*$/;
+
+/** Bake time of a blue/green component unless its environment sets `bakeMinutes`. */
+export const DEFAULT_BAKE_MINUTES = 30;
+/** The longest bake time: a day (a release held longer than that is a release to finalize or roll back). */
+const MAX_BAKE_MINUTES = 1440;
 
 /** Problems of the catalogue itself: names, ports, duplicates. */
 export function validateCatalogue(catalogue: readonly ComponentSpec[]): ConfigProblem[] {
@@ -699,6 +705,7 @@ function validateComponent(environment: string, component: string, s: ComponentS
   const least = s.strategy === ReleaseMode.BLUE_GREEN && s.autoscaling !== undefined ? 1 : 0;
   at('standbyReplicas', s.standbyReplicas,
     checkInteger(s.standbyReplicas, least, typeof s.replicas === 'number' && s.replicas >= 1 ? s.replicas : 1));
+  at('bakeMinutes', s.bakeMinutes, checkInteger(s.bakeMinutes, 0, MAX_BAKE_MINUTES));
   if (s.autoscaling !== undefined) {
     at('autoscaling.maxReplicas', s.autoscaling.maxReplicas,
       checkInteger(s.autoscaling.maxReplicas, typeof s.replicas === 'number' ? Math.max(1, s.replicas) : 1));

@@ -123,6 +123,11 @@ export const componentDefaultsSchema = strict({
   standbyReplicas: count(),
   /** Optional HPA on the Deployment (the active colour of a pair); its minimum is `replicas`. */
   autoscaling: autoscalingSettings.optional(),
+  /**
+   * Blue/green: minutes after `promote` during which the previous colour keeps its full size, so that
+   * `rollback` moves traffic back without waiting for pods; `finalize` is refused until then. @default 30
+   */
+  bakeMinutes: count().optional(),
   /** Requests and limits of the container; every request must be <= its limit. */
   resources: containerResources,
   /**
@@ -141,6 +146,7 @@ export const componentOverridesSchema = strict({
   strategy: oneOf(ReleaseMode).optional(),
   standbyReplicas: count().optional(),
   autoscaling: autoscalingSettings.optional(),
+  bakeMinutes: count().optional(),
   resources: strict({ requests: resourceQuantities.optional(), limits: resourceQuantities.optional() }).optional(),
   imageTag: text().optional(),
   probes: strict({ liveness: probeTimings.optional(), readiness: probeTimings.optional() }).optional(),
@@ -344,6 +350,18 @@ export const componentReleaseSchema = strict({
    * serving until the previous version is at full size), marked failed by the finalize that confirms it.
    */
   rollbackFrom: text().optional(),
+  /**
+   * While a release is in progress (staged, promoted, rolled back): the replicas each colour runs,
+   * the scale the active colour served with when the release was staged, read from the cluster and
+   * recorded by `stage --serving <n>` (or a rollback or break-glass that moves traffic). Never below the
+   * component's replicas. @default - the component's replicas
+   */
+  size: count().optional(),
+  /**
+   * While promoted: when traffic moved (UTC, ISO 8601, e.g. `2026-12-03T17:00:00Z`). `finalize` shrinks
+   * the previous colour only after the component's bake time has passed since then.
+   */
+  promotedAt: text().optional(),
 });
 
 /** Release state of an environment: blue/green component name -> state. */

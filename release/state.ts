@@ -61,7 +61,26 @@ export enum Action {
   PROMOTE = 'promote',
   FINALIZE = 'finalize',
   ROLLBACK = 'rollback',
+  /**
+   * Records an emergency rollback already made in the cluster (the break-glass deploy job moved the
+   * Service back to the last good colour without waiting for review): traffic on the previous
+   * version, the one it left marked failed, exactly like `rollback` while promoted.
+   */
+  BREAK_GLASS = 'break-glass',
   STATUS = 'status',
+}
+
+/** What a step needs beyond the state: the cluster's scale and the clock. */
+export interface TransitionOptions {
+  /**
+   * Replicas the active colour serves with now, read from the cluster (`--serving <n>`): the size both
+   * colours keep until the release is finalized. @default - the component's replicas
+   */
+  readonly serving?: number;
+  /** The time of the step; recorded when traffic moves (`promotedAt`). @default - not recorded */
+  readonly now?: Date;
+  /** Minutes after promote before finalize may shrink the previous colour. @default 0 */
+  readonly bakeMinutes?: number;
 }
 
 /** A refused transition; nothing is changed. */
@@ -98,10 +117,14 @@ export function strategyFor(release: ComponentRelease, standbyReplicas: number):
     tags: release.tags,
     idle: release.phase === Phase.STABLE ? IdleSize.STANDBY : IdleSize.FULL,
     standbyReplicas,
+    ...(release.phase !== Phase.STABLE && release.size !== undefined ? { size: release.size } : {}),
   });
 }
 
-/** Actions allowed in a phase, for `status` and error messages. */
+/**
+ * Actions allowed in a phase, for `status` and error messages (`break-glass` is not among them: it
+ * only records an emergency rollback the pipeline has already made).
+ */
 export function allowedActions(phase: Phase): Action[] {
   switch (phase) {
     case Phase.STABLE: return [Action.STAGE, Action.ROLLBACK];
@@ -146,8 +169,10 @@ export function rollbackTarget(r: ComponentRelease): string | undefined {
  * back one keeps serving, and traffic is never on a failed version). A failed version is never staged
  * again, and `finalize` never leaves it on standby: the idle colour is re-pointed to the last good version.
  */
-export function transition(where: string, current: ComponentRelease, action: Action, tag?: string): ComponentRelease {
+export function transition(where: string, current: ComponentRelease, action: Action, tag?: string, options: TransitionOptions = {}): ComponentRelease {
   const idle = otherColour(current.active);
+  const size = options.serving !== undefined ? { size: options.serving } : {};
+  const movedAt = options.now !== undefined ? { promotedAt: formatTime(options.now) } : {};
   const refuse = (why: string) => new ReleaseError(
     `${where}: cannot ${action}${tag !== undefined ? ` ${tag}` : ''} while ${describePhase(current)}: ${why}; allowed now: ${allowedActions(current.phase).join(', ')}`);
   if (action !== Action.STAGE && tag !== undefined) {
@@ -174,7 +199,7 @@ export function transition(where: string, current: ComponentRelease, action: Act
       }
       return {
         active: current.active, phase: Phase.STAGED, tags: { ...current.tags, [idle]: tag! }, previousTag: current.tags[idle],
-        ...history(), attempt: (current.attempt ?? 0) + 1,
+        ...history(), attempt: (current.attempt ?? 0) + 1, ...size,
       };
     }
     case Action.PROMOTE:
@@ -182,10 +207,21 @@ export function transition(where: string, current: ComponentRelease, action: Act
       return {
         active: idle, phase: Phase.PROMOTED, tags: current.tags, ...history(),
         ...(current.rollbackFrom !== undefined ? { rollbackFrom: current.rollbackFrom } : {}),
+        ...(current.size !== undefined ? { size: current.size } : {}), ...size, ...movedAt,
       };
     case Action.FINALIZE: {
       if (current.phase !== Phase.PROMOTED && current.phase !== Phase.ROLLED_BACK) {
         throw refuse(current.phase === Phase.STAGED ? 'the staged colour has not been promoted' : 'no release to finalize');
+      }
+      const bake = options.bakeMinutes ?? 0;
+      if (current.phase === Phase.PROMOTED && bake > 0 && current.promotedAt !== undefined && options.now !== undefined) {
+        const from = new Date(Date.parse(current.promotedAt) + bake * 60_000);
+        if (options.now < from) {
+          const left = Math.ceil((from.getTime() - options.now.getTime()) / 60_000);
+          throw refuse(`the bake time has not passed: traffic moved to ${current.active} at ${current.promotedAt}, and ${idle} `
+            + `(${current.tags[idle]}) keeps its full size for ${bake} min so that a rollback needs no new pods; `
+            + `finalize from ${formatTime(from)} (in ${left} min)`);
+        }
       }
       // The version serving now is healthy; a failed version never stays on standby.
       const good = current.tags[current.active];
@@ -201,7 +237,10 @@ export function transition(where: string, current: ComponentRelease, action: Act
             ...history(),
           };
         case Phase.PROMOTED: // the previous colour still runs at full size: move traffic back now
-          return { active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(markFailed(current.tags[current.active])) };
+          return {
+            active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(markFailed(current.tags[current.active])),
+            ...(current.size !== undefined ? { size: current.size } : {}), ...size,
+          };
         case Phase.STABLE: // the previous colour is on standby: bring it to full size first
           if (current.tags[idle] === current.tags[current.active]) {
             throw refuse(`both colours run ${current.tags[idle]}, there is no previous version`);
@@ -209,16 +248,35 @@ export function transition(where: string, current: ComponentRelease, action: Act
           if (failed.includes(current.tags[idle])) throw refuse(`the standby runs ${current.tags[idle]}, which was rolled back as failed`);
           return {
             active: current.active, phase: Phase.STAGED, tags: current.tags, previousTag: current.tags[idle],
-            ...history(), attempt: (current.attempt ?? 0) + 1, rollbackFrom: current.tags[current.active],
+            ...history(), attempt: (current.attempt ?? 0) + 1, rollbackFrom: current.tags[current.active], ...size,
           };
         default:
           throw refuse('traffic is already back on the previous colour (finalize first)');
       }
+    case Action.BREAK_GLASS: {
+      // What the break-glass job did in the cluster: traffic on the previous version, now.
+      if (current.phase === Phase.STAGED) throw refuse('traffic has not moved (rollback aborts the staged release)');
+      if (current.phase === Phase.ROLLED_BACK) throw refuse('traffic is already back on the previous colour (finalize first)');
+      const back = current.tags[idle];
+      if (back === current.tags[current.active]) throw refuse(`both colours run ${back}, there is no previous version`);
+      if (failed.includes(back)) throw refuse(`the other colour runs ${back}, which was rolled back as failed`);
+      const failedNow = markFailed(current.tags[current.active]);
+      // (when stable, the version serving was the last good one; the one it replaced is good again)
+      return {
+        active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(failedNow, back),
+        ...(current.size !== undefined && current.phase !== Phase.STABLE ? { size: current.size } : {}), ...size,
+      };
+    }
     case Action.INIT:
       throw refuse('it already has a release state');
     default:
       throw new ReleaseError(`${where}: unknown action "${action}"; allowed: ${Object.values(Action).join(', ')}`);
   }
+}
+
+/** A time as the state file records it: UTC, whole seconds, e.g. `2026-12-03T17:00:00Z`. */
+export function formatTime(t: Date): string {
+  return `${t.toISOString().slice(0, 19)}Z`;
 }
 
 /** One line describing a component's release, e.g. `promoted: traffic on green (v1.1.0), blue (v1.0.0) at full size`. */
@@ -249,6 +307,10 @@ export function describeHistory(r: ComponentRelease): string {
     ...(r.phase === Phase.PROMOTED ? [`rollback returns traffic to ${target}`] : []),
   ].join('; ');
 }
+
+/** The largest release size a state file may record (a Deployment's replicas are an int32; no pair runs more). */
+const MAX_SIZE = 1000;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /** A problem in a release state file (same shape as config problems). */
 export interface ReleaseProblem {
@@ -304,6 +366,14 @@ export function validateReleaseState(
       rule('previousTag', () => (r.phase === Phase.STAGED ? checkPinnedTag(r.previousTag) : 'is only kept while staged'));
     }
     if (r.attempt !== undefined) rule('attempt', () => checkInteger(r.attempt, 0));
+    if (r.size !== undefined) {
+      rule('size', () => checkInteger(r.size, 1, MAX_SIZE) ?? (r.phase === Phase.STABLE ? 'is only kept while a release is in progress (not stable)' : undefined));
+    }
+    if (r.promotedAt !== undefined) {
+      rule('promotedAt', () => (r.phase !== Phase.PROMOTED ? 'is only kept while promoted'
+        : TIMESTAMP.test(String(r.promotedAt)) && !Number.isNaN(Date.parse(String(r.promotedAt))) ? undefined
+          : 'must be a UTC time like 2026-12-03T17:00:00Z'));
+    }
     if (reported.has('active') || reported.has('phase')) continue;
     const release = value as ComponentRelease;
     const idle = otherColour(release.active);
@@ -348,7 +418,9 @@ export function formatReleaseState(state: ReleaseState): string {
       ...(r.attempt !== undefined && r.attempt > 0 ? { attempt: r.attempt } : {}),
       ...(r.lastGood !== undefined ? { lastGood: r.lastGood } : {}),
       ...(r.failed !== undefined && r.failed.length > 0 ? { failed: [...r.failed] } : {}),
-      ...(r.rollbackFrom !== undefined ? { rollbackFrom: r.rollbackFrom } : {}) };
+      ...(r.rollbackFrom !== undefined ? { rollbackFrom: r.rollbackFrom } : {}),
+      ...(r.size !== undefined ? { size: r.size } : {}),
+      ...(r.promotedAt !== undefined ? { promotedAt: r.promotedAt } : {}) };
   }
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }

@@ -7,8 +7,12 @@
  *   npm run release -- production status
  *   npm run release -- production knowledge-service init v1.0.0   (a component without release state)
  *   npm run release -- production init v1.0.0                     (every component without release state)
- *   npm run release -- production knowledge-service stage v1.1.0
+ *   npm run release -- production knowledge-service stage v1.1.0 [--serving 7]
  *   npm run release -- production knowledge-service promote | finalize | rollback | status
+ *   npm run release -- production knowledge-service break-glass [--serving 7]   (records an emergency rollback)
+ *
+ * `--serving <n>`: the replicas the active colour serves with now, read from the cluster by the
+ * pipeline; both colours keep that size until the release is finalized (stage, rollback, break-glass).
  *
  * The state file and `dist/<environment>/` change together or not at all: everything is computed
  * first, then written as one journaled change (synth/transaction.ts) holding the lock that every
@@ -46,9 +50,33 @@ export interface ReleaseContext {
   readonly lockWaitMs?: number;
   /** Interrupts the write at a step (tests). @default from KCP_FAILPOINT */
   readonly failpoint?: Failpoint;
+  /** The clock: when traffic moves, and whether a bake time has passed. @default new Date() */
+  readonly now?: Date;
 }
 
-const USAGE = 'usage: npm run release -- <environment> [<component>] <action> [tag]  (actions: init <tag>, stage <tag>, promote, finalize, rollback, status)';
+const USAGE = 'usage: npm run release -- <environment> [<component>] <action> [tag] [--serving <n>]  '
+  + '(actions: init <tag>, stage <tag>, promote, finalize, rollback, break-glass, status)';
+
+/** Actions that size a release to the scale serving now. */
+const SIZED: readonly Action[] = [Action.STAGE, Action.ROLLBACK, Action.BREAK_GLASS];
+
+/** `--serving <n>` / `--serving=<n>` taken out of the arguments: the rest, and the value (or a problem). */
+function servingOption(args: readonly string[]): { rest: string[]; serving?: number; problem?: string } {
+  const rest: string[] = [];
+  let raw: string | undefined;
+  let seen = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--serving') { raw = args[++i]; seen++; } else if (a.startsWith('--serving=')) { raw = a.slice('--serving='.length); seen++; } else rest.push(a);
+  }
+  if (seen === 0) return { rest };
+  if (seen > 1) return { rest, problem: '--serving is given more than once' };
+  const n = raw !== undefined && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 1000)) {
+    return { rest, problem: `--serving must be the number of replicas serving now, an integer from 1 to 1000, got ${JSON.stringify(raw ?? '')}` };
+  }
+  return { rest, serving: n };
+}
 
 /** Environments named by configuration problems that concern every environment. */
 const SHARED = ['catalogue', 'registry'];
@@ -60,7 +88,9 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
   const err = ctx.err ?? ((l: string) => process.stderr.write(`${l}\n`));
   const fail = (message: string) => { err(`release refused, nothing changed: ${message}`); return 1; };
 
-  const [envName, second, third, tag, ...extra] = args;
+  const option = servingOption(args);
+  if (option.problem !== undefined) return fail(`${option.problem}\n${USAGE}`);
+  const [envName, second, third, tag, ...extra] = option.rest;
   const env = environments.find((e) => (e as EnvironmentConfig | undefined)?.name === envName);
   if (env === undefined) {
     return fail(`unknown environment ${JSON.stringify(envName ?? '')}; known: ${environments.map((e) => (e as EnvironmentConfig | undefined)?.name).join(', ')}\n${USAGE}`);
@@ -68,11 +98,14 @@ export function release(args: readonly string[], ctx: ReleaseContext = {}): numb
   const statusOfAll = second === Action.STATUS && third === undefined;
   const initAll = second === Action.INIT;
   const command: Command = initAll
-    ? { env, componentName: undefined, action: Action.INIT, tag: third }
-    : { env, componentName: statusOfAll ? undefined : second, action: (statusOfAll ? Action.STATUS : third) as Action, tag };
+    ? { env, componentName: undefined, action: Action.INIT, tag: third, serving: option.serving }
+    : { env, componentName: statusOfAll ? undefined : second, action: (statusOfAll ? Action.STATUS : third) as Action, tag, serving: option.serving };
   if (extra.length > 0 || (initAll && tag !== undefined)) return fail(`unexpected arguments ${[...(initAll ? [tag] : []), ...extra].join(' ')}\n${USAGE}`);
   if (!Object.values(Action).includes(command.action)) {
     return fail(`unknown action ${JSON.stringify(command.action ?? '')}; allowed: ${Object.values(Action).join(', ')}\n${USAGE}`);
+  }
+  if (command.serving !== undefined && !SIZED.includes(command.action)) {
+    return fail(`--serving sizes a release that moves traffic (${SIZED.join(', ')}), not ${command.action}\n${USAGE}`);
   }
 
   let store: OutputStore;
@@ -100,10 +133,12 @@ interface Command {
   readonly componentName: string | undefined;
   readonly action: Action;
   readonly tag: string | undefined;
+  /** `--serving <n>`. */
+  readonly serving?: number;
 }
 
 function releaseHoldingLock(
-  { env, componentName, action, tag }: Command,
+  { env, componentName, action, tag, serving }: Command,
   store: OutputStore,
   ctx: ReleaseContext & { root: string; environments: readonly EnvironmentConfig[]; err: (line: string) => void },
   fail: (message: string) => number,
@@ -169,7 +204,9 @@ function releaseHoldingLock(
 
   let next: ComponentRelease | undefined;
   try {
-    next = action === Action.INIT ? initial : transition(where, resolved.releases[componentName!], action, tag);
+    next = action === Action.INIT ? initial : transition(where, resolved.releases[componentName!], action, tag, {
+      serving, now: ctx.now ?? new Date(), bakeMinutes: resolved.components[componentName!].bakeMinutes,
+    });
   } catch (e) {
     if (e instanceof ReleaseError) return fail(e.message);
     throw e;

@@ -222,7 +222,7 @@ describe('release state files are validated with the rest of the configuration',
       `${K} production.release.json active must be one of blue, green`,
       `${K} production.release.json phase must be one of stable, staged, promoted, rolled-back`,
       `${K} production.release.json tags.purple is an unknown field (fields here: blue, green)`,
-      `${K} production.release.json extra is an unknown field (fields here: active, phase, tags, previousTag, attempt, lastGood, failed, rollbackFrom)`,
+      `${K} production.release.json extra is an unknown field (fields here: active, phase, tags, previousTag, attempt, lastGood, failed, rollbackFrom, size, promotedAt)`,
       `${K} production.release.json tags.blue must be a pinned tag (a version like v1.4.2 or a commit SHA), not "latest"`,
       'billing-service production.release.json release state must name a catalogue component (frontend, knowledge-service, content-service, support-service, analytics-service, auth-service)',
     ]);
@@ -262,14 +262,18 @@ describe('the release command', () => {
   let root: string;
   const lines: string[] = [];
   const errors: string[] = [];
+  // A clock an hour further on every command: each bake time has passed when the next step runs.
+  let clock = 0;
   const run = (...args: string[]) => {
     lines.length = 0;
     errors.length = 0;
-    return release(args, { root, out: (l) => lines.push(l), err: (l) => errors.push(l) });
+    clock += 3_600_000;
+    return release(args, { root, out: (l) => lines.push(l), err: (l) => errors.push(l), now: new Date(clock) });
   };
   const stateFile = () => fs.readFileSync(releaseFile(root, 'production'), 'utf8');
 
   beforeEach(() => {
+    clock = Date.parse('2026-12-03T12:00:00Z');
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-release-'));
     fs.mkdirSync(path.join(root, 'environments'));
     fs.copyFileSync(releaseFile(path.resolve(__dirname, '..'), 'production'), releaseFile(root, 'production'));
@@ -394,7 +398,7 @@ describe('the release command', () => {
     [['production', 'billing-service', 'stage', V2], 'unknown component "billing-service" in production'],
     [['staging', 'frontend', 'stage', V2], 'staging/frontend is released rolling, not blue/green'],
     [['production', K, 'stage', 'v1.1.0!'], `production/${K}: stage tag must be a pinned image tag`],
-    [['production', K, 'deploy'], 'unknown action "deploy"; allowed: init, stage, promote, finalize, rollback, status'],
+    [['production', K, 'deploy'], 'unknown action "deploy"; allowed: init, stage, promote, finalize, rollback, break-glass, status'],
   ])('refuses %j and changes nothing', (args, message) => {
     const before = stateFile();
     expect(run(...args)).toBe(1);

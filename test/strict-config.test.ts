@@ -99,7 +99,7 @@ describe('misspelled keys are errors with the path and a suggestion, at every de
     const states = committedReleaseStates();
     const state = { ...(states.production as object), frontend: { ...initialRelease('v1.0.0'), phse: 'stable' } };
     expect(configProblems([production], CATALOGUE, { production: state })).toEqual([
-      'production/frontend: production.release.json phse is an unknown field; did you mean "phase"? (fields here: active, phase, tags, previousTag, attempt, lastGood, failed, rollbackFrom)',
+      'production/frontend: production.release.json phse is an unknown field; did you mean "phase"? (fields here: active, phase, tags, previousTag, attempt, lastGood, failed, rollbackFrom, size, promotedAt)',
     ]);
     const catalogue = [{ ...FRONTEND, exposeMetrics: true } as ComponentSpec, ...CATALOGUE.slice(1)];
     expect(configProblems([staging], catalogue)).toEqual([
