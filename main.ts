@@ -10,8 +10,8 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, PropsError, ReleaseStrategy,
-  SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard, SMOKE_TEST_APP, SmokeTest, TlsIngress, TrafficPeer,
+  COLOUR_LABEL, CredentialsSecret, otherColour, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, PropsError, ReleaseStrategy,
+  SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard, SMOKE_TEST_APP, SmokeTest, smokeTestInstance, TlsIngress, TrafficPeer,
   WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
 import {
@@ -19,6 +19,7 @@ import {
   IMAGE_REGISTRY, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
   usedDatastores,
 } from './environments';
+import { renderDeployPlan, TrafficGate } from './release/deploy-plan';
 import { readReleaseStates } from './release/files';
 import { Phase, strategyFor } from './release/state';
 import { UnsafeOutputError } from './synth/guards';
@@ -26,6 +27,12 @@ import { diffTree, KubeObject, OutputTree, renderTree, synthesizeCharts, writeTr
 
 /** The project root (this file runs from the root in tests and from `.build/` when bundled). */
 export const ROOT = fs.existsSync(path.join(__dirname, 'package.json')) ? __dirname : path.resolve(__dirname, '..');
+
+/**
+ * Label on every object of an environment's folder of dist/ (a chart label), naming the environment:
+ * the deploy prunes exactly the objects carrying it that the folder no longer holds (scripts/deploy.sh).
+ */
+export const DEPLOY_SET_LABEL = 'deploy.soundcore-kcp.com/set';
 
 /** Value of the `project` label and `app.kubernetes.io/part-of`. */
 export const PROJECT = 'soundcore-kcp';
@@ -44,10 +51,15 @@ export class KcpEnvironmentChart extends Chart {
   public readonly workloads: ReadonlyMap<string, Microservice>;
   /** The namespace's traffic graph and the NetworkPolicies enforcing it. */
   public readonly network: ZeroTrustNetwork;
+  /** The Services of blue/green pairs, as the deploy's traffic gates (release/deploy-plan.ts). */
+  public readonly trafficGates: readonly TrafficGate[];
+  /** The environment it was built from. */
+  public readonly environment: ResolvedEnvironment;
 
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
-    super(scope, id, { namespace: env.namespace, labels: { environment: env.name } });
+    super(scope, id, { namespace: env.namespace, labels: { environment: env.name, [DEPLOY_SET_LABEL]: env.name } });
+    this.environment = env;
 
     const namespace = new SecureNamespace(this, 'Namespace', {
       name: env.namespace,
@@ -133,6 +145,21 @@ export class KcpEnvironmentChart extends Chart {
     }
     if (failures.length > 0) throw new ComponentsFailedError(failures);
     this.workloads = workloads;
+    // Traffic moves only to a colour that runs its image at the scale serving; a promoted version
+    // also needs its staging attempt's smoke test to have passed.
+    this.trafficGates = [...workloads.values()].filter((w) => w.release.blueGreen !== undefined).map((w) => {
+      const bg = w.release.blueGreen!;
+      const state = env.releases[w.name];
+      return {
+        service: w.service.name,
+        selectorKey: COLOUR_LABEL,
+        colour: bg.active,
+        deployment: w.activeDeployment.name,
+        otherColour: otherColour(bg.active),
+        otherDeployment: w.deployments.find((d) => d !== w.activeDeployment)!.name,
+        ...(state.phase === Phase.PROMOTED ? { smokeInstance: smokeTestInstance(w.name, bg.tags[bg.active], state.attempt) } : {}),
+      };
+    });
 
     // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
     // blue/green pair included), the alert rules and the dashboard; see README "Monitoring and alerts".
@@ -368,7 +395,24 @@ export function synthesize(
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
   const app = buildCheckedApp(environments, catalogue, releaseStates);
-  return renderTree(synthesizeCharts(app), trafficDocuments(app));
+  const charts = synthesizeCharts(app);
+  return renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)]));
+}
+
+/** `<environment>/deploy-plan.tsv` for each environment: what the deploy checks and prunes (scripts/deploy.sh). */
+export function deployPlans(app: App, charts: ReadonlyMap<string, KubeObject[]>): Map<string, string> {
+  const plans = new Map<string, string>();
+  for (const chart of app.node.children.filter((c): c is KcpEnvironmentChart => c instanceof KcpEnvironmentChart)) {
+    const env = chart.environment;
+    plans.set(`${env.name}/deploy-plan.tsv`, renderDeployPlan({
+      environment: env.name,
+      namespace: env.namespace,
+      objects: charts.get(chart.node.id) ?? [],
+      traffic: chart.trafficGates,
+      pruneLabel: { key: DEPLOY_SET_LABEL, value: env.name },
+    }));
+  }
+  return plans;
 }
 
 /** `<environment>/allowed-traffic.md` for each environment's network: its traffic graph, for reviewers. */

@@ -34,7 +34,7 @@ export {
 export type { QuantityFormat, QuantityParse, ResourceKind } from './quantity';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';
-export { SMOKE_TEST_APP, SmokeTest } from './smoke-test';
+export { SMOKE_TEST_APP, SmokeTest, smokeTestInstance } from './smoke-test';
 export type { SmokeTestProps } from './smoke-test';
 export {
   KubePrometheusRule, KubeServiceMonitor,

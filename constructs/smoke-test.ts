@@ -139,7 +139,7 @@ export class SmokeTest extends Construct {
     }
     // calls (each at most CALL_TIMEOUT_SECONDS) and pauses that fit in the deadline with a margin
     const maxTries = Math.max(paths.length, Math.floor((deadline - 30) / (CALL_TIMEOUT_SECONDS + RETRY_DELAY_SECONDS)));
-    this.instance = jobName(target.name, this.imageTag, props.attempt, HASH_LENGTH + 1);
+    this.instance = smokeTestInstance(target.name, this.imageTag, props.attempt);
     this.urls = paths.map((path) => `http://${service.name}:${target.servicePort}${path}`);
     // Only pods of the version under test may answer: the Job is applied with the new image, while
     // the idle colour's old pods are still ready (maxUnavailable: 0), so the preview Service selects
@@ -202,6 +202,15 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * The `app.kubernetes.io/instance` of the smoke-test Jobs of one staging attempt of `tag`
+ * (`<component>-smoke-<tag>-<attempt>`, see {@link SmokeTest.instance}): how a promotion gate finds
+ * the Jobs of the attempt it promotes once they have left the manifests.
+ */
+export function smokeTestInstance(component: string, tag: string, attempt?: number): string {
+  return jobName(component, tag, attempt, HASH_LENGTH + 1);
 }
 
 /**

@@ -46,7 +46,7 @@ describe('committed dist/', () => {
     }
   });
 
-  test('holds the allowed-traffic graph of each environment as Markdown, which `kubectl apply -f` skips', () => {
+  test('holds the allowed-traffic graph (Markdown) and the deploy plan (TSV) of each environment, which `kubectl apply -f` skips', () => {
     const tree = readTree(DIST);
     for (const env of ENVIRONMENTS) {
       const doc = tree.get(`${env.name}/allowed-traffic.md`)!;
@@ -55,7 +55,8 @@ describe('committed dist/', () => {
       expect(doc).toContain(`namespace ${env.namespace}`);
     }
     const others = [...tree.keys()].filter((f) => !f.endsWith('.yaml'));
-    expect(others.sort()).toEqual(ENVIRONMENTS.map((e) => `${e.name}/allowed-traffic.md`).sort());
+    expect(others.sort()).toEqual(ENVIRONMENTS.flatMap((e) => [`${e.name}/allowed-traffic.md`, `${e.name}/deploy-plan.tsv`]).sort());
+    for (const env of ENVIRONMENTS) expect(tree.get(`${env.name}/deploy-plan.tsv`)).toContain(`\nnamespace\t${env.namespace}\n`);
   });
 
   test('rejects a document that `kubectl apply -f` would read as a manifest', () => {

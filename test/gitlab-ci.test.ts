@@ -49,16 +49,23 @@ describe('the users\' GitLab pipeline', () => {
 
   test('staging deploys dist/staging server-side on the default branch; production is manual', () => {
     expect(jobs['deploy:staging'].rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
-    expect(script(jobs['deploy:staging'])).toContain('kubectl apply --server-side --field-manager=soundcore-kcp-ci -f dist/staging');
+    expect(script(jobs['deploy:staging'])).toContain('sh scripts/deploy.sh apply dist/staging');
     expect(isManual(jobs['deploy:production'])).toBe(true);
-    expect(script(jobs['deploy:production'])).toContain('-f dist/production');
+    expect(script(jobs['deploy:production'])).toContain('sh scripts/deploy.sh apply dist/production');
     for (const action of ['stage', 'promote', 'finalize', 'rollback']) {
       const job = jobs[`release:${action}`];
       expect([action, isManual(job)]).toEqual([action, true]);
       expect(job.variables.RELEASE_ACTION).toBe(action);
-      expect(script(job)).toContain('npm run -s release -- production "$c" $RELEASE_ACTION $RELEASE_TAG');
+      expect(script(job)).toContain('npm run -s release -- production "$c" $RELEASE_ACTION $RELEASE_TAG ${serving:+--serving "$serving"}');
     }
-    expect(script(jobs['smoke-test:production'])).toContain('kubectl -n soundcore-kcp-prod wait --for=condition=complete job/$j');
+    // stage and rollback record the scale observe:production read; break-glass:record the one break-glass used
+    expect(jobs['release:stage'].needs).toEqual(['validate', 'observe:production']);
+    expect(jobs['release:rollback'].needs).toEqual(['validate', 'observe:production']);
+    expect(jobs['break-glass:record'].needs).toEqual(['break-glass:production']);
+    expect(script(jobs['smoke-test:production'])).toContain('sh scripts/deploy.sh smoke dist/production');
+    // break-glass waits for nothing: no install, no tests, no other deploy
+    expect(jobs['break-glass:production'].needs).toEqual([]);
+    expect(isManual(jobs['break-glass:production'])).toBe(true);
   });
 
   test('tests with the README command and fails synth when dist/ is stale', () => {

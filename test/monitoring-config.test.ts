@@ -45,6 +45,7 @@ describe('monitoring configuration', () => {
     for (const [kind, name] of [['ServiceMonitor', 'soundcore-kcp-monitor'], ['PrometheusRule', 'soundcore-kcp-alerts']]) {
       expect(find(objs, kind, name).metadata.labels).toEqual({
         'release': 'kube-prometheus-stack', 'app.kubernetes.io/part-of': 'soundcore-kcp', 'environment': 'production',
+        'deploy.soundcore-kcp.com/set': 'production',
       });
     }
   });

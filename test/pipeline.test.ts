@@ -4,7 +4,13 @@
  * recorder. Each test follows a release through the pipeline as GitLab would run it.
  */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { synthesizeObjects } from '../main';
+import { CATALOGUE } from '../environments';
+import { production } from '../environments/production';
+import { writeCluster } from './cluster';
+import { committedReleaseStates } from './helpers';
 import { IMAGE_TOOLS, JobRun, loadPipeline, ScratchProject } from './pipeline';
 
 jest.setTimeout(60_000);
@@ -21,6 +27,15 @@ afterAll(() => project?.dispose());
 const ok = (run: JobRun) => expect({ status: run.status, log: run.log }).toEqual({ status: 0, log: expect.any(String) });
 const calls = (run: JobRun) => run.kubectl.map((c) => c.args.join(' '));
 const newBranch = (before: string[]) => project.branches().filter((b) => !before.includes(b));
+/** A dotenv report a job wrote (GitLab passes its variables to the jobs that need it). */
+const dotenv = (run: JobRun, file: string) => Object.fromEntries(fs.readFileSync(path.join(run.work, file), 'utf8').split('\n').filter(Boolean)
+  .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+/** The production cluster as the committed dist/production leaves it, knowledge-service serving with 7 pods. */
+let cluster = '';
+beforeAll(() => {
+  cluster = path.join(project.dir, 'cluster');
+  writeCluster(cluster, synthesizeObjects([production], CATALOGUE, committedReleaseStates()).get('production')!, { ready: { 'knowledge-service-blue': 7 } });
+});
 
 /** The smoke-test Job of staging knowledge-service v1.1.0 (attempt 1), whatever the hash of its spec. */
 const SMOKE_JOB_FILE = /^dist\/production\/64-job-(knowledge-service-smoke-v1-1-0-1-[0-9a-f]{6})\.yaml$/;
@@ -33,26 +48,36 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
     const tagged = project.sha('v1.1.0^{commit}');
     let before = project.branches();
 
-    // WHEN release:stage runs for knowledge-service
-    const stage = project.run(jobs['release:stage'], { pipeline: { tag: 'v1.1.0' }, variables: { RELEASE_COMPONENTS: 'knowledge-service' } });
+    // WHEN observe:production reads the scale serving now, and release:stage runs for knowledge-service with it
+    const observe = project.run(jobs['observe:production'], { pipeline: { tag: 'v1.1.0' }, variables: { KUBE_CONTEXT_PRODUCTION: 'prod' }, fixtures: cluster });
+    ok(observe);
+    const observed = dotenv(observe, 'observed.env');
+    expect(observed).toEqual({ SERVING_ANALYTICS_SERVICE: '3', SERVING_AUTH_SERVICE: '3', SERVING_CONTENT_SERVICE: '3', SERVING_FRONTEND: '3',
+      SERVING_KNOWLEDGE_SERVICE: '7', SERVING_SUPPORT_SERVICE: '3' });
+    const stage = project.run(jobs['release:stage'], { pipeline: { tag: 'v1.1.0' }, variables: { RELEASE_COMPONENTS: 'knowledge-service', ...observed } });
     ok(stage);
     const [stageBranch] = newBranch(before);
     const stageCommit = project.sha(stageBranch);
     SMOKE_JOB = project.changes(stageCommit).map((c) => SMOKE_JOB_FILE.exec(c.split('\t')[1])?.[1]).find((j) => j !== undefined) ?? '(none)';
     // THEN its commit holds the state file, the idle colour's Deployment and HPA, and the new smoke-test Job and its NetworkPolicy
+    // (and the serving colour's autoscaler minimum, raised to the scale serving until finalize; the deploy plan)
     expect(project.changes(stageCommit)).toEqual([
       'M\tdist/production/04-networkpolicy-knowledge-service.yaml',
       'A\tdist/production/04-networkpolicy-smoke-test.yaml',
       'M\tdist/production/44-service-knowledge-service-preview.yaml',
       'M\tdist/production/48-deployment-knowledge-service-green.yaml',
+      'M\tdist/production/56-horizontalpodautoscaler-knowledge-service-blue.yaml',
       'M\tdist/production/56-horizontalpodautoscaler-knowledge-service-green.yaml',
       `A\tdist/production/64-job-${SMOKE_JOB}.yaml`,
       'M\tdist/production/allowed-traffic.md',
+      'M\tdist/production/deploy-plan.tsv',
       `M\t${STATE}`,
     ]);
     const staged = JSON.parse(project.show(stageCommit, STATE));
     const committed = JSON.parse(project.show(tagged, STATE));
-    expect(staged['knowledge-service']).toMatchObject({ phase: 'staged', tags: { blue: 'v1.0.0', green: 'v1.1.0' } });
+    // sized to the scale serving when it was staged, in the reviewed change
+    expect(staged['knowledge-service']).toMatchObject({ phase: 'staged', tags: { blue: 'v1.0.0', green: 'v1.1.0' }, size: 7 });
+    expect(project.show(stageCommit, 'dist/production/56-horizontalpodautoscaler-knowledge-service-green.yaml')).toContain('  minReplicas: 7\n');
     expect({ ...staged, 'knowledge-service': undefined }).toEqual({ ...committed, 'knowledge-service': undefined });
 
     // and is pushed as one branch with a merge request, one commit on top of the tagged one
@@ -64,27 +89,27 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
     });
     expect(project.git(project.remote, 'log', '-1', '--format=%s', stageCommit)).toBe('release stage v1.1.0 (knowledge-service)');
 
-    // WHEN it is merged and deployed (deploy:production is run on its own below), the smoke test waits for its Job
+    // WHEN it is merged and deployed (tests/deploy.test.ts runs the deploy itself), the smoke test waits for its Job
     project.merge(stageBranch);
-    const smokeJob = `job/${SMOKE_JOB}`;
-    const failed = project.run(jobs['smoke-test:production'], {
-      variables: { KUBE_CONTEXT_PRODUCTION: 'prod' },
-      kubectl: [
-        { match: ['wait', smokeJob], exit: 1, stderr: `error: timed out waiting for the condition on jobs/${smokeJob.slice(4)}\n` },
-        { match: ['logs', smokeJob], stdout: 'curl: (22) The requested URL returned error: 503\n' },
-      ],
-    });
-    // a smoke test that does not complete fails the job, with the Job's log
+    const stagedCluster = path.join(project.dir, 'staged-cluster');
+    const stagedObjects = synthesizeObjects([production], CATALOGUE, { production: staged }).get('production')!;
+    const instance = SMOKE_JOB.replace(/-[0-9a-f]{6}$/, '');
+    writeCluster(stagedCluster, stagedObjects, { jobs: { [SMOKE_JOB]: { result: 'Failed', instance } } });
+    fs.writeFileSync(path.join(stagedCluster, `logs-job-${SMOKE_JOB}.txt`), 'FAIL: http://knowledge-service-preview:8001/health answered 503\n');
+    const failed = project.run(jobs['smoke-test:production'], { variables: { KUBE_CONTEXT_PRODUCTION: 'prod' }, fixtures: stagedCluster });
+    // a failed smoke test fails the job, with the Job's log, and is deleted (a kept failed Job keeps KubeJobFailed firing)
     expect(failed.status).toBe(1);
     expect(calls(failed)).toEqual([
       'config use-context prod',
-      `-n ${PROD} wait --for=condition=complete ${smokeJob} --timeout=5m`,
-      `-n ${PROD} logs ${smokeJob}`,
+      `-n ${PROD} get job ${SMOKE_JOB} -o json`,
+      `-n ${PROD} logs job/${SMOKE_JOB} --all-containers=true`,
+      `-n ${PROD} delete job ${SMOKE_JOB}`,
     ]);
-    expect(failed.log).toContain('returned error: 503');
-    const smoke = project.run(jobs['smoke-test:production'], { variables: { KUBE_CONTEXT_PRODUCTION: 'prod' } });
+    expect(failed.log).toContain('answered 503');
+    writeCluster(stagedCluster, stagedObjects, { jobs: { [SMOKE_JOB]: { result: 'Complete', instance } } });
+    const smoke = project.run(jobs['smoke-test:production'], { variables: { KUBE_CONTEXT_PRODUCTION: 'prod' }, fixtures: stagedCluster });
     ok(smoke);
-    expect(calls(smoke)).toEqual(['config use-context prod', `-n ${PROD} wait --for=condition=complete ${smokeJob} --timeout=5m`]);
+    expect(calls(smoke)).toEqual(['config use-context prod', `-n ${PROD} get job ${SMOKE_JOB} -o json`]);
 
     // WHEN release:promote runs for knowledge-service (every other component is stable)
     before = project.branches();
@@ -103,8 +128,12 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
       'M\tdist/production/56-horizontalpodautoscaler-knowledge-service-green.yaml',
       `D\tdist/production/64-job-${SMOKE_JOB}.yaml`,
       'M\tdist/production/allowed-traffic.md',
+      'M\tdist/production/deploy-plan.tsv',
       `M\t${STATE}`,
     ]);
+    // the deploy of this commit may move traffic only with the smoke evidence of the attempt it promotes
+    expect(project.show(promoteCommit, 'dist/production/deploy-plan.tsv').split('\n').filter((l) => l.startsWith('traffic\tknowledge-service\t')))
+      .toEqual([`traffic\tknowledge-service\tversion\tgreen\tknowledge-service-green\tregistry.gitlab.com/soundcore/kcp/knowledge-service:v1.1.0\tblue\tknowledge-service-blue\tsmoke:${instance}`]);
     project.merge(promoteBranch);
     const promoted = JSON.parse(project.show(promoteCommit, STATE));
     expect(promoted['knowledge-service']).toMatchObject({ phase: 'promoted', active: 'green' });
@@ -124,14 +153,56 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
     expect(blank.status).not.toBe(0);
     expect(blank.log).toContain('RELEASE_COMPONENTS is empty: name the components to finalize');
 
-    // (main as the test above leaves it) knowledge-service is promoted; frontend is stable and cannot be finalized
-    const partly = project.run(jobs['release:finalize'], { variables: { RELEASE_COMPONENTS: 'knowledge-service frontend' } });
+    // (main as the test above leaves it) knowledge-service was just promoted: finalize waits for its bake time
+    const early = project.run(jobs['release:finalize'], { variables: { RELEASE_COMPONENTS: 'knowledge-service' } });
+    expect(early.status).not.toBe(0);
+    expect(early.log).toMatch(/release refused, nothing changed: production\/knowledge-service: cannot finalize while promoted: .*the bake time has not passed/);
+    // knowledge-service can roll back, frontend (stable, one version) cannot: the job stops, nothing is pushed
+    const partly = project.run(jobs['release:rollback'], { variables: { RELEASE_COMPONENTS: 'knowledge-service frontend', SERVING_KNOWLEDGE_SERVICE: '7', SERVING_FRONTEND: '3' } });
     expect(partly.status).not.toBe(0);
-    expect(partly.log).toContain('production/knowledge-service: finalize -> ');
-    expect(partly.log).toContain('release refused, nothing changed: production/frontend: cannot finalize while stable');
+    expect(partly.log).toContain('production/knowledge-service: rollback -> ');
+    expect(partly.log).toContain('release refused, nothing changed: production/frontend: cannot rollback while stable');
+    // and a step that records a size refuses to guess one
+    const unobserved = project.run(jobs['release:rollback'], { variables: { RELEASE_COMPONENTS: 'knowledge-service' } });
+    expect(unobserved.status).not.toBe(0);
+    expect(unobserved.log).toContain('knowledge-service: the scale serving now was not observed (SERVING_...): retry the job that reads it');
 
     expect(project.pushes().length).toBe(pushes);
     expect(project.branches()).toEqual(branches);
+  });
+  test('break-glass moves traffic back in the cluster at once, then records it as a release merge request', () => {
+    // GIVEN main and the cluster: knowledge-service promoted to v1.1.0 (green), blue still at full size
+    const promotedCluster = path.join(project.dir, 'promoted-cluster');
+    const state = JSON.parse(project.show('main', STATE));
+    writeCluster(promotedCluster, synthesizeObjects([production], CATALOGUE, { production: state }).get('production')!);
+    const before = project.branches();
+
+    // WHEN break-glass:production runs for knowledge-service (no install, no tests: only kubectl)
+    const glass = project.run(jobs['break-glass:production'], { variables: { KUBE_CONTEXT_PRODUCTION: 'prod', RELEASE_COMPONENTS: 'knowledge-service' }, fixtures: promotedCluster });
+    ok(glass);
+    // THEN it reads the Service and both colours, and switches the Service (blue already runs 7 ready pods)
+    expect(calls(glass)).toEqual([
+      'config use-context prod',
+      `-n ${PROD} get service knowledge-service -o json`,
+      `-n ${PROD} get deployment knowledge-service-green -o json`,
+      `-n ${PROD} get deployment knowledge-service-blue -o json`,
+      'apply --server-side --field-manager=soundcore-kcp-break-glass --force-conflicts -f -',
+    ]);
+    expect(JSON.parse(glass.kubectl[4].stdin!).spec).toEqual({ selector: { version: 'blue' } });
+    const recorded = dotenv(glass, 'break-glass.env');
+    expect(recorded).toEqual({ BREAK_GLASS_SERVING_KNOWLEDGE_SERVICE: '7', RELEASE_COMPONENTS: 'knowledge-service' });
+
+    // WHEN break-glass:record runs with its dotenv THEN a release merge request records what the cluster now does
+    const record = project.run(jobs['break-glass:record'], { variables: recorded });
+    ok(record);
+    const [branch] = newBranch(before);
+    expect(branch).toMatch(/^release\/break-glass-\d+-knowledge-service$/);
+    const commit = project.sha(branch);
+    expect(JSON.parse(project.show(commit, STATE))['knowledge-service']).toMatchObject({
+      active: 'blue', phase: 'rolled-back', tags: { blue: 'v1.0.0', green: 'v1.1.0' }, lastGood: 'v1.0.0', failed: ['v1.1.0'], size: 7,
+    });
+    expect(project.show(commit, 'dist/production/44-service-knowledge-service.yaml')).toContain('    version: blue\n');
+    expect(project.git(project.remote, 'log', '-1', '--format=%s', commit)).toBe('release break-glass (knowledge-service)');
   });
 });
 
@@ -148,14 +219,40 @@ describe('deploy jobs', () => {
     }
   });
 
-  test('deploy:production applies dist/production server-side, then waits for every Deployment in file order', () => {
-    const run = project.run(jobs['deploy:production'], { ref: 'main', variables: { KUBE_CONTEXT_PRODUCTION: 'soundcore/kcp:production' } });
+  test('deploy:production runs the gated deploy (scripts/deploy.sh, tested in test/deploy.test.ts): a promote is never applied before its stage', () => {
+    // GIVEN main holds the promote of knowledge-service (the release test above), but the cluster never got its stage
+    const variables = { KUBE_CONTEXT_PRODUCTION: 'soundcore/kcp:production' };
+    const refused = project.run(jobs['deploy:production'], { ref: 'main', variables, fixtures: cluster });
+    expect(refused.status).toBe(1);
+    expect(refused.log).toContain(`deploy refused, nothing applied to ${PROD}:\n  - service/knowledge-service: knowledge-service-green runs `
+      + 'registry.gitlab.com/soundcore/kcp/knowledge-service:v1.0.0, not registry.gitlab.com/soundcore/kcp/knowledge-service:v1.1.0');
+    expect(calls(refused)).toEqual([
+      'config use-context soundcore/kcp:production', `-n ${PROD} get services -o json`, `-n ${PROD} get deployments.apps -o json`,
+      `-n ${PROD} get jobs.batch -l app.kubernetes.io/instance=${SMOKE_JOB.replace(/-[0-9a-f]{6}$/, '')} -o json`,
+    ]);
+
+    // WHEN the cluster runs the staged version at the scale serving and its smoke test passed THEN the same job applies, prunes, waits
+    const state = JSON.parse(project.show('main', STATE));
+    const stagedState = { ...state, 'knowledge-service': { ...state['knowledge-service'], active: 'blue', phase: 'staged', previousTag: 'v1.0.0' } };
+    delete stagedState['knowledge-service'].promotedAt;
+    const stagedCluster = path.join(project.dir, 'deployed-stage');
+    writeCluster(stagedCluster, synthesizeObjects([production], CATALOGUE, { production: stagedState }).get('production')!, {
+      ready: { 'knowledge-service-blue': 7 },
+      jobs: { [SMOKE_JOB]: { result: 'Complete', instance: SMOKE_JOB.replace(/-[0-9a-f]{6}$/, ''), labels: { 'deploy.soundcore-kcp.com/set': 'production' } } },
+    });
+    const run = project.run(jobs['deploy:production'], { ref: 'main', variables, fixtures: stagedCluster });
     ok(run);
     const deployments = ['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
       .flatMap((c) => [`${c}-blue`, `${c}-green`]);
     expect(calls(run)).toEqual([
       'config use-context soundcore/kcp:production',
+      `-n ${PROD} get services -o json`,
+      `-n ${PROD} get deployments.apps -o json`,
+      `-n ${PROD} get jobs.batch -l app.kubernetes.io/instance=${SMOKE_JOB.replace(/-[0-9a-f]{6}$/, '')} -o json`,
       'apply --server-side --field-manager=soundcore-kcp-ci -f dist/production',
+      expect.stringMatching(new RegExp(`^-n ${PROD} get configmaps,services,deployments.apps,jobs.batch,.* -l deploy.soundcore-kcp.com/set=production -o json$`)),
+      // the smoke-test Job and its NetworkPolicy have left dist/: pruned
+      `-n ${PROD} delete job.batch/${SMOKE_JOB} networkpolicy.networking.k8s.io/smoke-test`,
       ...deployments.map((d) => `-n ${PROD} rollout status deployment/${d} --timeout=10m`),
     ]);
   });
@@ -173,12 +270,14 @@ describe('deploy jobs', () => {
     test('with each password percent-encoded in its URL, never printed or passed as an argument', () => {
       const run = project.run(jobs['deploy:staging'], { ref: 'main', variables });
       ok(run);
-      expect(calls(run).slice(0, 3)).toEqual([
+      expect(calls(run).slice(0, 5)).toEqual([
         'config use-context soundcore/kcp:staging',
         'apply --server-side --field-manager=soundcore-kcp-ci -f -',
+        `-n ${STAGING} get services -o json`,
+        `-n ${STAGING} get deployments.apps -o json`,
         'apply --server-side --field-manager=soundcore-kcp-ci -f dist/staging',
       ]);
-      expect(calls(run).slice(3)).toEqual(['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
+      expect(calls(run).slice(6)).toEqual(['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
         .map((d) => `-n ${STAGING} rollout status deployment/${d} --timeout=5m`));
       const secret = JSON.parse(run.kubectl[1].stdin!);
       expect(secret).toEqual({
@@ -215,7 +314,8 @@ describe('deploy jobs', () => {
 });
 
 test('the harness runs what the file says: every job it runs exists with a script', () => {
-  for (const name of ['release:stage', 'release:promote', 'release:finalize', 'release:rollback', 'deploy:staging', 'deploy:production', 'smoke-test:production']) {
+  for (const name of ['release:stage', 'release:promote', 'release:finalize', 'release:rollback', 'deploy:staging', 'deploy:production', 'smoke-test:production',
+    'observe:production', 'break-glass:production', 'break-glass:record']) {
     expect([name, jobs[name]?.lines.length > 0]).toEqual([name, true]);
   }
   expect(path.basename(project.remote)).toBe('remote.git');

@@ -149,30 +149,7 @@ export class ScratchProject {
     const tools = [...new Set(Object.values(IMAGE_TOOLS).flatMap((i) => i.tools))];
     const found = spawnSync('sh', ['-c', tools.map((t) => `printf '%s\\t%s\\n' ${t} "$(command -v ${t})"`).join('; ')], { encoding: 'utf8' }).stdout;
     this.hostTools = new Map(found.split('\n').map((l) => l.split('\t')).filter(([, p]) => p?.startsWith('/')) as [string, string][]);
-    fs.writeFileSync(path.join(this.stubs, 'kubectl'), [
-      '#!/bin/sh',
-      '# The calls recorder.js answers with one fixed line, answered here without starting Node (a deploy',
-      '# job makes a dozen): same record, same answer. Anything else, or arguments that would need JSON',
-      '# escaping, or scripted answers, go to recorder.js.',
-      'if [ -z "$KUBECTL_SCRIPTED" ]; then',
-      '  rec=\'{"args":[\'; sep=; words=; skip=; wait=; plain=1',
-      '  for a in "$@"; do',
-      '    case $a in \'\'|*[!A-Za-z0-9/._:=+-]*) plain= ;; esac',
-      '    rec="$rec$sep\\"$a\\""; sep=,',
-      '    if [ -n "$skip" ]; then skip=; continue; fi',
-      '    case $a in -n|--namespace|--context) skip=1 ;; --for=condition=complete) wait=1 ;; -*) ;; *) words="$words $a" ;; esac',
-      '  done',
-      '  answer=',
-      '  case $words in',
-      '    " config use-context "*) [ $# -eq 3 ] && answer="Switched to context \\"$3\\"." ;;',
-      '    " rollout status deployment/"*) set -- $words; [ $# -eq 3 ] && answer="deployment \\"${3#deployment/}\\" successfully rolled out" ;;',
-      '    " wait job/"*) set -- $words; [ $# -eq 2 ] && [ -n "$wait" ] && answer="job.batch/${2#job/} condition met" ;;',
-      '  esac',
-      '  if [ -n "$plain" ] && [ -n "$answer" ]; then printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"; printf \'%s\\n\' "$answer"; exit 0; fi',
-      'fi',
-      `exec ${sh(process.execPath)} ${sh(RECORDER)} "$@"`,
-      '',
-    ].join('\n'), { mode: 0o755 });
+    writeKubectlStub(this.stubs);
     fs.writeFileSync(path.join(this.stubs, 'npm'), [
       '#!/bin/sh',
       'if [ "$1" = ci ]; then echo "(npm ci: node_modules is linked in)"; exit 0; fi',
@@ -306,6 +283,85 @@ export class ScratchProject {
   public dispose(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A PATH for a script running in `image` ({@link IMAGE_TOOLS}): a folder `<dir>/bin` holding links to
+ * the host's copies of exactly the image's tools, and the kubectl stand-in.
+ */
+export function imagePath(dir: string, image: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const tools = IMAGE_TOOLS[image].tools;
+  const found = spawnSync('sh', ['-c', tools.map((t) => `printf '%s\\t%s\\n' ${t} "$(command -v ${t})"`).join('; ')], { encoding: 'utf8' }).stdout;
+  for (const [tool, where] of found.split('\n').map((l) => l.split('\t'))) {
+    if (where?.startsWith('/')) fs.symlinkSync(where, path.join(bin, tool));
+  }
+  writeKubectlStub(bin);
+  return bin;
+}
+
+/**
+ * Writes `<dir>/kubectl`: a shell stand-in that answers the calls recorder.js answers with one fixed
+ * line or one fixture file without starting Node (a deploy makes dozens): same record, same answer.
+ * Anything else, arguments that would need JSON escaping, or scripted answers, go to recorder.js.
+ */
+export function writeKubectlStub(dir: string): void {
+  fs.writeFileSync(path.join(dir, 'kubectl'), [
+    '#!/bin/sh',
+    'if [ -z "$KUBECTL_SCRIPTED" ]; then',
+    '  rec=\'{"args":[\'; sep=; words=; skip=; wait=; plain=1; json=; sel=',
+    '  for a in "$@"; do',
+    '    case $a in \'\'|*[!A-Za-z0-9/._:=+-]*) plain= ;; esac',
+    '    rec="$rec$sep\\"$a\\""; sep=,',
+    '    if [ -n "$skip" ]; then [ "$skip" = o ] && [ "$a" = json ] && json=1; [ "$skip" = l ] && sel=$a; skip=; continue; fi',
+    '    case $a in -n|--namespace|--context) skip=1 ;; -l|--selector) skip=l ;; -o) skip=o ;; --for=condition=complete) wait=1 ;; -*) ;; *) words="$words $a" ;; esac',
+    '  done',
+    '  answer=; file=',
+    '  # (the words read into variables: "$@" must reach recorder.js unchanged)',
+    '  read -r w1 w2 w3 w4 <<EOF',
+    '$words',
+    'EOF',
+    '  case "$w1 $w2" in',
+    '    "config use-context") [ $# -eq 3 ] && [ -z "$w4" ] && answer="Switched to context \\"$3\\"." ;;',
+    '    "rollout status") case $w3 in deployment/*) [ -z "$w4" ] && answer="deployment \\"${w3#deployment/}\\" successfully rolled out" ;; esac ;;',
+    '    "wait job/"*) [ -z "$w3" ] && [ -n "$wait" ] && answer="job.batch/${w2#job/} condition met" ;;',
+    '    "get "*)',
+    '      if [ -n "$w3" ] && [ -z "$w4" ] && [ -n "$json" ]; then',
+    '        case $w2 in',
+    '          deployment|deployments|deployment.apps|deployments.apps|deploy) kind=deployment ;;',
+    '          service|services|svc) kind=service ;;',
+    '          job|jobs|job.batch|jobs.batch) kind=job ;;',
+    '          horizontalpodautoscaler|horizontalpodautoscalers|horizontalpodautoscaler.autoscaling|horizontalpodautoscalers.autoscaling|hpa) kind=horizontalpodautoscaler ;;',
+    '          *) kind= ;;',
+    '        esac',
+    '        if [ -n "$kind" ] && [ -n "$plain" ]; then',
+    '          file="${KUBECTL_FIXTURES:-/nonexistent}/$kind-$w3.json"',
+    '          if [ ! -f "$file" ]; then',
+    '            printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
+    '            printf \'Error from server (NotFound): %ss "%s" not found\\n\' "${w2%%.*}" "$w3" | sed \'s/ss "/s "/\' >&2; exit 1',
+    '          fi',
+    '        fi',
+    '      elif [ -z "$w3" ] && [ -n "$json" ] && [ -n "$plain" ] && command -v jq >/dev/null; then',
+    '        # a List of the fixtures of those kinds whose labels match, in file-name order (as recorder.js)',
+    '        files=$(IFS=,; for r in $w2; do',
+    '          k=${r%%.*}',
+    '          case $k in hpa) k=horizontalpodautoscalers ;; svc) k=services ;; deploy) k=deployments ;; esac',
+    '          case $k in *policies) k=${k%ies}y ;; *sses) k=${k%es} ;; *s) k=${k%s} ;; esac',
+    '          for f in "${KUBECTL_FIXTURES:-/nonexistent}/$k"-*.json; do [ -f "$f" ] && printf "%s\\n" "$f"; done',
+    '        done | sort)',
+    '        printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
+    '        # shellcheck disable=SC2086',
+    '        { [ -n "$files" ] && cat $files; } | jq -s --indent 4 --arg sel "$sel" \'{apiVersion: "v1", items: [.[] | select(. as $o | ($sel | split(",") | map(select(. != "") | split("="))) | all(.[]; ($o.metadata.labels // {})[.[0]] == .[1]))], kind: "List", metadata: {resourceVersion: ""}}\'',
+    '        exit 0',
+    '      fi ;;',
+    '  esac',
+    '  if [ -n "$plain" ] && [ -n "$file" ]; then printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"; cat "$file"; exit 0; fi',
+    '  if [ -n "$plain" ] && [ -n "$answer" ]; then printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"; printf \'%s\\n\' "$answer"; exit 0; fi',
+    'fi',
+    `exec ${sh(process.execPath)} ${sh(RECORDER)} "$@"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
 }
 
 export interface KubectlCall {

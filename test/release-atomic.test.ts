@@ -137,7 +137,7 @@ describe('a refused release changes nothing, byte for byte', () => {
     ['an unknown component', ['production', 'billing-service', 'stage', 'v1.1.0'], {}, 'unknown component "billing-service" in production'],
     ['a component released rolling', ['staging', 'frontend', 'stage', 'v1.1.0'], {}, 'staging/frontend is released rolling, not blue/green'],
     ['a malformed tag', ['production', K, 'stage', 'v1.1.0!'], {}, `production/${K}: stage tag must be a pinned image tag`],
-    ['an unknown action', ['production', K, 'deploy'], {}, 'unknown action "deploy"; allowed: init, stage, promote, finalize, rollback, status'],
+    ['an unknown action', ['production', K, 'deploy'], {}, 'unknown action "deploy"; allowed: init, stage, promote, finalize, rollback, break-glass, status'],
     // The tag passes as an image tag but lands in the manifests as a credential-looking value: the
     // output guard refuses it after the new state was computed, before anything is written.
     ['a tag that trips the credential guard', ['production', K, 'stage', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'], {},

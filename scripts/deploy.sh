@@ -1,0 +1,364 @@
+#!/bin/sh
+# Deploys one environment's folder of dist/ to the cluster of the current kubectl context, with the
+# checks a blue/green release needs around `kubectl apply`. It follows the folder's deploy-plan.tsv
+# (written by `npm run synth`, see release/deploy-plan.ts) and uses only POSIX sh, kubectl and jq,
+# which the deploy image has.
+#
+#   sh scripts/deploy.sh apply <dir>
+#       1. gate: refuses, applying nothing, when the folder moves traffic to a colour that does not run
+#          its image at the scale serving now, or (after promote) whose smoke test has not passed;
+#       2. spec.replicas hand-over, both ways, when a Deployment's autoscaler is added or removed;
+#       3. server-side apply of the folder;
+#       4. prune: deletes the objects of the deploy set (the plan's label) that the folder no longer has;
+#       5. waits for every Deployment to finish rolling out.
+#   sh scripts/deploy.sh smoke <dir>
+#       waits for the folder's smoke-test Jobs; a failed one is logged, then deleted (so that it does
+#       not keep the standard KubeJobFailed alert firing), and the job fails.
+#   sh scripts/deploy.sh observe <dir> [<component>...]
+#       prints SERVING_<COMPONENT>=<ready pods of the colour serving now> for the named blue/green
+#       components, or all of them (a dotenv report for `release stage` and `release rollback`).
+#   sh scripts/deploy.sh break-glass <dir> <release state file> <component>...
+#       moves traffic back to the previous colour now, without a review: scales it to the size serving
+#       if it is on standby, waits for its pods, switches the Service. Writes break-glass.env for the
+#       job that records it (`npm run release -- <env> <component> break-glass --serving <n>`).
+#
+# Environment: ROLLOUT_TIMEOUT (default 10m), SMOKE_POLL_SECONDS (10), BREAK_GLASS_READY_SECONDS (90),
+# BREAK_GLASS_POLL_SECONDS (2).
+set -eu
+
+MANAGER=soundcore-kcp-ci
+HANDOVER_MANAGER=soundcore-kcp-replicas-handover
+BREAK_GLASS_MANAGER=soundcore-kcp-break-glass
+TAB=$(printf '\t')
+NL='
+'
+
+die() { printf '%s\n' "$*" >&2; exit 1; }
+usage() {
+  die "usage: sh scripts/deploy.sh apply <dir> | smoke <dir> | observe <dir> [<component>...] | break-glass <dir> <release state file> <component>..."
+}
+
+[ $# -ge 2 ] || usage
+cmd=$1
+dir=${2%/}
+shift 2
+plan=$dir/deploy-plan.tsv
+[ -f "$plan" ] || die "$plan not found: the deploy follows the plan written next to the manifests by npm run synth"
+ns=$(sed -n "s/^namespace$TAB//p" "$plan")
+[ -n "$ns" ] || die "$plan names no namespace"
+
+k() { kubectl -n "$ns" "$@"; }
+# The fields of the plan's lines of one kind (the first field dropped).
+lines() { sed -n "s/^$1$TAB//p" "$plan"; }
+problems=
+problem() { problems="$problems$NL  - $*"; }
+# Fails with every problem found, when there are any.
+refuse_if_problems() {
+  [ -z "$problems" ] && return 0
+  printf 'deploy refused, nothing applied to %s:%s\n' "$ns" "$problems" >&2
+  exit 1
+}
+# The namespace's Services and Deployments, read once (one API call each, whatever the folder's size)
+# into tables of the facts the deploy needs, one line per object (no field is ever empty: "-"):
+#   services:    name  selector (k=v,...)  break-glass owns a field (true|false)
+#   deployments: name  spec.replicas  images (space-separated)  rolled out (true|false)  ready  pods
+#                spec.replicas applied by the CI (true|false)  other owners of spec.replicas (a,b|-)
+services=
+deployments=
+read_cluster() {
+  services=$(k get services -o json | jq -r --arg bg "$BREAK_GLASS_MANAGER" '.items[] | [.metadata.name,
+    ((.spec.selector // {}) | to_entries | map("\(.key)=\(.value)") | join(",") | if . == "" then "-" else . end),
+    any(.metadata.managedFields[]?; .manager == $bg)] | @tsv')
+  deployments=$(k get deployments.apps -o json | jq -r --arg m "$MANAGER" '.items[] | [.metadata.name, (.spec.replicas // 1),
+    ([.spec.template.spec.containers[].image] | join(" ")),
+    ((.status.observedGeneration // 0) >= .metadata.generation and (.status.updatedReplicas // 0) == (.status.replicas // 0)),
+    (.status.readyReplicas // 0), (.status.replicas // 0),
+    any(.metadata.managedFields[]?; .manager == $m and .operation == "Apply" and .fieldsV1["f:spec"]["f:replicas"] != null),
+    ([.metadata.managedFields[]? | select(.manager != $m and .fieldsV1["f:spec"]["f:replicas"] != null) | .manager] | join(",") | if . == "" then "-" else . end)
+    ] | @tsv')
+}
+# The row of table $1 for the object named $2 (nothing, status 1, when it is not in the cluster).
+row() {
+  found=$(printf '%s\n' "$1" | while IFS= read -r l; do case $l in "$2$TAB"*) printf '%s\n' "$l" ;; esac; done)
+  [ -n "$found" ] && printf '%s\n' "$found"
+}
+# The value of key $2 in a selector written k=v,k2=v2 ($1), or nothing.
+selector_value() {
+  case ",$1," in
+    *",$2="*) v=${1#*"$2="}; v=${v%%,*}; printf '%s' "$v" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Traffic gates
+gate() {
+  while IFS=$TAB read -r svc key colour target image _other_colour other evidence; do
+    [ -n "$svc" ] || continue
+    if ! live=$(row "$services" "$svc"); then
+      echo "gate: service/$svc is not in the cluster yet (nothing serves, no traffic moves)"
+      continue
+    fi
+    IFS=$TAB read -r _name selector broken <<EOF
+$live
+EOF
+    now=$(selector_value "$selector" "$key")
+    [ "$now" = "$colour" ] && continue
+    if [ "$broken" = true ]; then
+      problem "service/$svc: break-glass moved its traffic to $now; this folder moves it to $colour: merge the change that records the break-glass (release/break-glass-...) first"
+      continue
+    fi
+    echo "gate: service/$svc moves traffic from $now to $colour ($target)"
+    if ! dep=$(row "$deployments" "$target"); then
+      problem "service/$svc: traffic would move to $target, which is not in the cluster: deploy the change that creates it first"
+      continue
+    fi
+    serving=0
+    if current=$(row "$deployments" "$other"); then
+      IFS=$TAB read -r _name _replicas _images _rolled serving _pods _ours _others <<EOF
+$current
+EOF
+    fi
+    IFS=$TAB read -r _name _replicas images rolled ready total _ours _others <<EOF
+$dep
+EOF
+    case " $images " in
+      *" $image "*)
+        if [ "$rolled" != true ] || [ "$ready" != "$total" ]; then
+          problem "service/$svc: $target has not finished rolling out ($ready of $total pods ready)"
+        fi
+        ;;
+      *) problem "service/$svc: $target runs $images, not $image: deploy the change that stages it first (stage and promote are never applied in one step)" ;;
+    esac
+    if [ "$ready" -lt "$serving" ]; then
+      problem "service/$svc: $target has $ready ready pods, $other serves with $serving now: traffic never moves to fewer pods (abort with rollback, then stage again with --serving $serving)"
+    fi
+    case $evidence in
+      smoke:*)
+        instance=${evidence#smoke:}
+        counts=$(k get jobs.batch -l "app.kubernetes.io/instance=$instance" -o json | jq -r '[
+          ([.items[] | select(any(.status.conditions[]?; .type == "Complete" and .status == "True"))] | length),
+          ([.items[] | select(any(.status.conditions[]?; .type == "Failed" and .status == "True")) | .metadata.name] | join(" ") | if . == "" then "-" else . end),
+          (.items | length)] | @tsv')
+        IFS=$TAB read -r passed failed found <<EOF
+$counts
+EOF
+        if [ "$failed" != - ]; then
+          problem "service/$svc: the smoke test of $instance failed (job $failed): roll back, fix, stage a new tag"
+        elif [ "$found" = 0 ]; then
+          problem "service/$svc: no smoke-test Job of $instance in the cluster (not run, or removed 72 h after it finished): stage again"
+        elif [ "$passed" = 0 ]; then
+          problem "service/$svc: the smoke test of $instance has not passed yet ($found job(s) running): wait for smoke-test:production"
+        fi
+        ;;
+    esac
+  done <<EOF
+$(lines traffic)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. spec.replicas hand-over (Kubernetes docs, "Server-Side Apply", "Transferring ownership")
+forced=
+handover() {
+  while IFS=$TAB read -r name replicas; do
+    [ -n "$name" ] || continue
+    live=$(row "$deployments" "$name") || continue
+    IFS=$TAB read -r _name current _images _rolled _ready _pods ours others <<EOF
+$live
+EOF
+    [ "$others" != - ] || others=
+    if [ "$replicas" = autoscaled ]; then
+      # The folder stops setting spec.replicas. Applied as it is, the field would be removed and the
+      # Deployment reset to 1 pod: another manager takes the field over at its current value first.
+      if [ "$ours" = true ]; then
+        echo "hand-over: deployment/$name keeps its $current pods; its autoscaler owns spec.replicas from now on"
+        printf '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s","namespace":"%s"},"spec":{"replicas":%s}}\n' \
+          "$name" "$ns" "$current" | kubectl apply --server-side --field-manager="$HANDOVER_MANAGER" -f -
+      fi
+    elif [ "$ours" != true ] && [ -n "$others" ]; then
+      # The folder sets spec.replicas that an autoscaler (or the hand-over) owned: the apply takes it over.
+      if [ "$replicas" -lt "$current" ]; then
+        problem "deployment/$name: runs $current pods (spec.replicas owned by $others); the folder fixes it at $replicas: set replicas to at least $current, or scale it down first"
+      else
+        forced="$forced $name"
+      fi
+    fi
+  done <<EOF
+$(lines deployment)
+EOF
+}
+
+take_over_replicas() {
+  for name in $forced; do
+    for hpa in $(k get horizontalpodautoscalers.autoscaling -o json | jq -r --arg n "$name" '.items[] | select(.spec.scaleTargetRef.kind == "Deployment" and .spec.scaleTargetRef.name == $n) | .metadata.name'); do
+      echo "hand-over: deleting horizontalpodautoscaler/$hpa before deployment/$name takes its spec.replicas back"
+      k delete horizontalpodautoscaler.autoscaling "$hpa"
+    done
+    for f in "$dir"/*-deployment-"$name".yaml; do
+      kubectl apply --server-side --field-manager="$MANAGER" --force-conflicts -f "$f"
+    done
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4. Prune: the objects of the deploy set that the folder no longer has
+prune() {
+  spec=$(lines prune)
+  selector=${spec%%"$TAB"*}
+  resources=${spec#*"$TAB"}
+  keep=$(mktemp)
+  lines object > "$keep"
+  extra=$(k get "$resources" -l "$selector" -o json | jq -r '.items[] | [.kind, .metadata.name, (.apiVersion | if test("/") then split("/")[0] else "" end)] | @tsv' \
+    | while IFS=$TAB read -r kind name group; do
+        printf '%s\t%s\n' "$kind" "$name" | grep -qxF -f "$keep" || printf '%s%s/%s\n' "$(printf '%s' "$kind" | tr 'A-Z' 'a-z')" "${group:+.$group}" "$name"
+      done)
+  rm -f "$keep"
+  if [ -z "$extra" ]; then
+    echo "prune: nothing to delete ($selector)"
+    return 0
+  fi
+  echo "prune: deleting what the folder no longer has ($selector):"
+  # shellcheck disable=SC2086
+  k delete $extra
+}
+
+# Releases what break-glass took once the folder agrees with it (the apply succeeded, so every value
+# it owns is now the folder's too): a later release then moves traffic without a conflict.
+release_break_glass() {
+  for svc in $(lines traffic | cut -f1); do
+    live=$(row "$services" "$svc") || continue
+    case $live in *"${TAB}true") ;; *) continue ;; esac
+    echo "break-glass: service/$svc is recorded in git; releasing its fields"
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"%s"}}\n' "$svc" "$ns" \
+      | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" -f -
+  done
+}
+
+apply_folder() {
+  read_cluster
+  gate
+  handover
+  refuse_if_problems
+  take_over_replicas
+  kubectl apply --server-side --field-manager="$MANAGER" -f "$dir"
+  release_break_glass
+  prune
+  for d in $(lines deployment | cut -f1); do
+    k rollout status "deployment/$d" --timeout="${ROLLOUT_TIMEOUT:-10m}"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+smoke() {
+  for job in $(lines job); do
+    while :; do
+      if ! state=$(k get job "$job" -o json 2>/dev/null); then
+        die "job/$job is not in the cluster: run the deploy of this commit first"
+      fi
+      result=$(printf '%s' "$state" | jq -r 'first(.status.conditions[]? | select(.status == "True" and (.type == "Complete" or .type == "Failed")) | .type) // "running"')
+      case $result in
+        Complete) echo "smoke test passed: job/$job"; break ;;
+        Failed)
+          echo "smoke test FAILED: job/$job; its log:"
+          k logs "job/$job" --all-containers=true || true
+          # Deleted once logged: a failed Job kept for its 72 h TTL would keep KubeJobFailed firing.
+          k delete job "$job"
+          die "smoke test failed: job/$job (logged above, then deleted). Abort the release: npm run release -- <env> <component> rollback"
+          ;;
+      esac
+      sleep "${SMOKE_POLL_SECONDS:-10}"
+    done
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+traffic_line() {
+  lines traffic | while IFS=$TAB read -r svc rest; do
+    if [ "$svc" = "$1" ]; then printf '%s\t%s\n' "$svc" "$rest"; fi
+  done
+}
+
+observe() {
+  [ $# -gt 0 ] || set -- $(lines traffic | cut -f1)
+  read_cluster
+  for c; do
+    t=$(traffic_line "$c")
+    [ -n "$t" ] || die "observe: $c is not a blue/green component of $dir"
+    IFS=$TAB read -r svc key colour target _image other_colour other _evidence <<EOF
+$t
+EOF
+    live=$(row "$services" "$svc") || die "observe: service/$svc is not in the cluster"
+    now=$(selector_value "$(printf '%s' "$live" | cut -f2)" "$key")
+    if [ "$now" = "$colour" ]; then d=$target; elif [ "$now" = "$other_colour" ]; then d=$other; else die "observe: service/$svc selects \"$now\", neither $colour nor $other_colour"; fi
+    live=$(row "$deployments" "$d") || die "observe: deployment/$d is not in the cluster"
+    n=$(printf '%s' "$live" | cut -f5)
+    [ "$n" -ge 1 ] || die "observe: deployment/$d serves $c with no ready pod"
+    printf 'SERVING_%s=%s\n' "$(printf '%s' "$c" | tr 'a-z-' 'A-Z_')" "$n"
+  done
+}
+
+break_glass() {
+  [ $# -ge 2 ] || usage
+  state_file=$1
+  shift
+  [ -f "$state_file" ] || die "break-glass: $state_file not found"
+  started=$(date +%s)
+  : > break-glass.env
+  for c; do
+    t=$(traffic_line "$c")
+    [ -n "$t" ] || die "break-glass: $c is not a blue/green component of $dir"
+    IFS=$TAB read -r svc key colour target _image other_colour other _evidence <<EOF
+$t
+EOF
+    facts=$(jq -r --arg c "$c" '.[$c] // empty | (if .active == "blue" then "green" else "blue" end) as $idle
+      | .tags[$idle] as $back | [.phase, .active, .tags[.active], $idle, $back, any((.failed // [])[]; . == $back)] | @tsv' "$state_file")
+    [ -n "$facts" ] || die "break-glass: $c has no release state in $state_file"
+    IFS=$TAB read -r phase active bad back_colour back failed <<EOF
+$facts
+EOF
+    case $phase in
+      stable | promoted) ;;
+      staged) die "break-glass: $c is staged, traffic has not moved: abort with the release job (rollback)" ;;
+      *) die "break-glass: $c is $phase: traffic is already back on the previous colour" ;;
+    esac
+    [ "$back" != "$bad" ] || die "break-glass: both colours of $c run $bad, there is no previous version"
+    [ "$failed" != true ] || die "break-glass: the other colour of $c runs $back, which was rolled back as failed"
+    now=$(k get service "$svc" -o json | jq -r --arg k "$key" '.spec.selector[$k] // ""')
+    [ "$now" = "$active" ] || die "break-glass: service/$svc selects $now, but the release state says $active serves: deploy main first, or move it by hand"
+    if [ "$back_colour" = "$colour" ]; then back_d=$target; bad_d=$other; else back_d=$other; bad_d=$target; fi
+    [ "$back_colour" = "$colour" ] || [ "$back_colour" = "$other_colour" ] || die "break-glass: no $back_colour deployment of $c in $plan"
+    serving=$(k get deployment "$bad_d" -o json | jq '.status.readyReplicas // 0')
+    [ "$serving" -ge 1 ] || serving=1
+    ready=$(k get deployment "$back_d" -o json | jq '.status.readyReplicas // 0')
+    echo "break-glass: $c: $bad serves with $serving pods on $active; $back on $back_colour has $ready ready"
+    if [ "$ready" -lt "$serving" ]; then
+      if hpa=$(k get horizontalpodautoscaler.autoscaling "$back_d" -o json 2>/dev/null); then
+        max=$(printf '%s' "$hpa" | jq --argjson n "$serving" '[.spec.maxReplicas, $n] | max')
+        printf '{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"%s","namespace":"%s"},"spec":{"minReplicas":%s,"maxReplicas":%s}}\n' \
+          "$back_d" "$ns" "$serving" "$max" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
+      else
+        printf '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s","namespace":"%s"},"spec":{"replicas":%s}}\n' \
+          "$back_d" "$ns" "$serving" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
+      fi
+      deadline=$(( $(date +%s) + ${BREAK_GLASS_READY_SECONDS:-90} ))
+      while [ "$ready" -lt "$serving" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || die "break-glass: $back_d has $ready of $serving pods ready after ${BREAK_GLASS_READY_SECONDS:-90} s; traffic left on $active"
+        sleep "${BREAK_GLASS_POLL_SECONDS:-2}"
+        ready=$(k get deployment "$back_d" -o json | jq '.status.readyReplicas // 0')
+      done
+      echo "break-glass: $back_d has $ready ready pods ($(( $(date +%s) - started )) s)"
+    fi
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"%s"},"spec":{"selector":{"%s":"%s"}}}\n' \
+      "$svc" "$ns" "$key" "$back_colour" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
+    echo "break-glass: service/$svc: traffic $active ($bad) -> $back_colour ($back) after $(( $(date +%s) - started )) s"
+    printf 'BREAK_GLASS_SERVING_%s=%s\n' "$(printf '%s' "$c" | tr 'a-z-' 'A-Z_')" "$serving" >> break-glass.env
+  done
+}
+
+case $cmd in
+  apply) [ $# -eq 0 ] || usage; apply_folder ;;
+  smoke) [ $# -eq 0 ] || usage; smoke ;;
+  observe) observe "$@" ;;
+  break-glass) break_glass "$@" ;;
+  *) usage ;;
+esac
