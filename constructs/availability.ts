@@ -94,8 +94,10 @@ export class AvailabilityAlerts extends Construct {
     group.addAlert({
       ...common,
       name: 'ServiceWithoutEndpoints',
-      // No ready address means no `ready="true"` series: absent() yields the Service's labels then.
-      expr: props.targets.map((t) => `absent(kube_endpoint_address{${ns}, endpoint="${t.service}", ready="true"})`).join('\nor\n'),
+      // No ready address means no `ready="true"` series: absent() yields the selector's labels then
+      // (namespace, endpoint; `ready="true"` is dropped, it would read as the opposite of the alert).
+      expr: props.targets.map((t) => `label_replace(absent(kube_endpoint_address{${ns}, endpoint="${t.service}", ready="true"}), "ready", "", "", "")`)
+        .join('\nor\n'),
       runbookUrl: props.endpointsRunbookUrl,
       summary: 'Service {{ $labels.endpoint }} has no ready endpoint',
       description: `Service {{ $labels.endpoint }} in {{ $labels.namespace }} has had no ready endpoint for more than ${forDuration}: `
