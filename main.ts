@@ -10,14 +10,14 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  COLOUR_LABEL, CredentialsSecret, otherColour, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort, PropsError, ReleaseStrategy,
-  SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard, SMOKE_TEST_APP, SmokeTest, smokeTestInstance, TlsIngress, TrafficPeer,
-  WorkloadMonitor, ZeroTrustNetwork,
+  AvailabilityAlerts, COLOUR_LABEL, CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort,
+  otherColour, PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
+  SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, smokeTestInstance, TlsIngress, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
 import {
-  CATALOGUE, checkEnvironments, ComponentSpec, ConfigError, ConfigProblem, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
-  IMAGE_REGISTRY, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
-  usedDatastores,
+  BLACKBOX_PROBER, CATALOGUE, checkEnvironments, ComponentSpec, ConfigError, ConfigProblem, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
+  IMAGE_REGISTRY, kcpSlos, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
+  SLO_TEAMS, usedDatastores,
 } from './environments';
 import { renderDeployPlan, TrafficGate } from './release/deploy-plan';
 import { readReleaseStates } from './release/files';
@@ -204,6 +204,31 @@ export class KcpEnvironmentChart extends Chart {
       }
     }
     declareTraffic(this, network, env, props.catalogue, workloads, ingress);
+    // What users see: SLO burn rates (API Services, the edge, the frontend through the edge), the
+    // availability of the Deployment each Service selects, and synthetic checks of the components
+    // without metrics; see README "Monitoring and alerts".
+    const runbook = (slug: string) => monitoring.runbookUrlPattern.replace(RUNBOOK_PLACEHOLDER, slug);
+    const userImpact = new PrometheusRules(this, 'UserImpactAlerts', {
+      name: `${PROJECT}-user-impact-alerts`, labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },
+    });
+    const hostsOf = (scraped: boolean) => [...new Set(props.catalogue.filter((c) => (c.exposesMetrics === true) === scraped).map((c) => hosts[c.routes.host]))];
+    new SloBurnRateAlerts(this, 'Slo', {
+      rules: userImpact, evaluationInterval: monitoring.evaluationInterval,
+      slos: kcpSlos({ namespace: env.namespace, ingress: ingress.ingress.name, apiHosts: hostsOf(true), frontendHosts: hostsOf(false), runbook }),
+    });
+    new AvailabilityAlerts(this, 'Availability', {
+      rules: userImpact, namespace: env.namespace, team: SLO_TEAMS.availability, evaluationInterval: monitoring.evaluationInterval,
+      targets: [...workloads.values()].map((w) => ({ service: w.name, deployment: w.activeDeployment.name, minAvailable: w.replicas })),
+      deploymentRunbookUrl: runbook('deployment-unavailable'), endpointsRunbookUrl: runbook('service-without-endpoints'),
+    });
+    const unscrapedUrls = props.catalogue.filter((c) => c.exposesMetrics !== true).flatMap((c) => c.routes.paths.map((p) => `https://${hosts[c.routes.host]}${p}`));
+    if (unscrapedUrls.length > 0) {
+      new UrlProbe(this, 'FrontendProbe', {
+        name: `${PROJECT}-frontend-probe`, labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },
+        proberUrl: BLACKBOX_PROBER, rules: userImpact, evaluationInterval: monitoring.evaluationInterval, interval: monitoring.scrapeInterval,
+        urls: unscrapedUrls, team: SLO_TEAMS.frontend, runbookUrl: runbook('probe-failed'),
+      });
+    }
     // The smoke-test Job's pods reach the components they check (declared only while one is staged,
     // so no policy ever selects nothing).
     if (smokeTargets.length > 0) {

@@ -26,6 +26,8 @@ export enum PanelUnit {
   BYTES = 'bytes',
   /** CPU cores. */
   CORES = 'short',
+  /** A plain count (pods, replicas). */
+  COUNT = 'none',
 }
 
 /** One PromQL query of a panel. */

@@ -37,10 +37,10 @@ export type { BlueGreenOptions, RollingOptions } from './release-strategy';
 export { SMOKE_TEST_APP, SmokeTest, smokeTestInstance } from './smoke-test';
 export type { SmokeTestProps } from './smoke-test';
 export {
-  KubePrometheusRule, KubeServiceMonitor,
+  KubePrometheusRule, KubeProbe, KubeServiceMonitor,
 } from './prometheus-operator';
 export type {
-  KubePrometheusRuleProps, KubeServiceMonitorProps, PrometheusRuleSpec, RuleGroupSpec, RuleSpec, ServiceMonitorEndpoint,
+  KubePrometheusRuleProps, KubeProbeProps, KubeServiceMonitorProps, ProbeSpec, PrometheusRuleSpec, RuleGroupSpec, RuleSpec, ServiceMonitorEndpoint,
   ServiceMonitorSpec,
 } from './prometheus-operator';
 export { AlertGroup, AlertSeverity, PrometheusRules, WorkloadMonitor } from './monitoring';
@@ -58,3 +58,9 @@ export type {
 } from './grafana';
 export { serviceOverviewDashboard } from './service-dashboard';
 export type { ServiceOverviewOptions } from './service-dashboard';
+export { errorRatio, SloBurnRateAlerts, SRE_WORKBOOK_WINDOWS } from './slo';
+export type { BurnRateWindow, CounterSelector, SloBurnRateAlertsProps, SloDefinition, SloEvents } from './slo';
+export { AvailabilityAlerts } from './availability';
+export type { AvailabilityAlertsProps, AvailabilityTarget } from './availability';
+export { UrlProbe } from './probe';
+export type { UrlProbeProps } from './probe';

@@ -4,6 +4,7 @@
  * from that package is loaded at synthesis). Their `spec` is written exactly as the CRD spells it.
  */
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import type { IProbe } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Probe';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -52,5 +53,26 @@ export class KubePrometheusRule extends ApiObject {
 
   constructor(scope: Construct, id: string, props: KubePrometheusRuleProps) {
     super(scope, id, { ...KubePrometheusRule.GVK, ...props });
+  }
+}
+
+/** `spec` of a Probe, as the CRD defines it. */
+export type ProbeSpec = IProbe['spec'];
+
+/** Properties of a {@link KubeProbe}. */
+export interface KubeProbeProps {
+  /** Object metadata. @default - cdk8s generates a name */
+  readonly metadata?: ApiObjectMetadata;
+  /** The Probe spec. */
+  readonly spec: ProbeSpec;
+}
+
+/** A `monitoring.coreos.com/v1` Probe: targets Prometheus checks through a prober (blackbox-exporter). */
+export class KubeProbe extends ApiObject {
+  /** Group, version and kind of the resource. */
+  public static readonly GVK: GroupVersionKind = { apiVersion: 'monitoring.coreos.com/v1', kind: 'Probe' };
+
+  constructor(scope: Construct, id: string, props: KubeProbeProps) {
+    super(scope, id, { ...KubeProbe.GVK, ...props });
   }
 }

@@ -1,4 +1,5 @@
 import { Dashboard, PanelUnit } from './grafana';
+import { DEFAULT_EXCLUDED_HANDLERS, LATENCY_QUANTILE, leMatcher } from './http-alerts';
 
 /** Options of {@link serviceOverviewDashboard}. */
 export interface ServiceOverviewOptions {
@@ -9,14 +10,23 @@ export interface ServiceOverviewOptions {
   readonly defaultNamespace: string;
   /** @default - none */
   readonly tags?: readonly string[];
+  /**
+   * `handler` values left out of the error and latency panels, as the alerts leave them out.
+   * @default DEFAULT_EXCLUDED_HANDLERS
+   */
+  readonly excludedHandlers?: readonly string[];
+  /** The latency bound the alerts use (a bucket bound of http_request_duration_seconds, seconds). @default 0.1 */
+  readonly latencyBound?: number;
 }
 
 /**
  * The core metrics of a namespace of HTTP services scraped by a WorkloadMonitor, templated by
  * `$namespace` and `$service` (the `job`, i.e. the component; series are split by Kubernetes
  * Service, so a blue/green component shows its active and `-preview` colours side by side):
- * request rate, error ratio, latency p50/p95/p99, database pool usage, cache hit ratio, pod CPU
- * and memory.
+ * request rate, error ratio and share of slow requests (the user requests the alerts judge),
+ * database pool usage, available pods of each Deployment (kube-state-metrics), pod CPU and memory.
+ * Every panel reads series something in a kube-prometheus-stack cluster produces: the services,
+ * cAdvisor or kube-state-metrics.
  */
 export function serviceOverviewDashboard(o: ServiceOverviewOptions): Dashboard {
   const dashboard = new Dashboard({ uid: o.uid, title: o.title, tags: o.tags });
@@ -28,7 +38,13 @@ export function serviceOverviewDashboard(o: ServiceOverviewOptions): Dashboard {
   });
 
   const app = 'namespace="$namespace", job=~"$service"';
+  const excluded = o.excludedHandlers ?? DEFAULT_EXCLUDED_HANDLERS;
+  const bound = o.latencyBound ?? 0.1;
+  const users = excluded.length === 0 ? app : `${app}, handler!~"${excluded.join('|')}"`;
   const requests = (extra = '') => `rate(http_requests_total{${app}${extra}}[$__rate_interval])`;
+  const userRate = (metric: string, extra = '') => `sum by (service) (rate(${metric}{${users}${extra}}[$__rate_interval]))`;
+  const slowShare = 1 - LATENCY_QUANTILE;
+  const ms = `${Number((bound * 1000).toPrecision(6))} ms`;
   // Pods are named after their Deployment: <component>-<hash> or <component>-<colour>-<hash>.
   const pods = 'namespace="$namespace", container!="", container!="POD", pod=~"$service-.+"';
 
@@ -41,23 +57,29 @@ export function serviceOverviewDashboard(o: ServiceOverviewOptions): Dashboard {
   });
   dashboard.addPanel({
     title: 'Error ratio',
-    description: '5xx responses as a fraction of all responses, per Service (HighErrorRate fires on this).',
+    description: `5xx responses as a fraction of the user requests (all but ${excluded.join(', ')}), per Service: HighErrorRate `
+      + 'fires on this over its window; the ErrorBudgetBurn alerts compare it over a long and a short window with a multiple of the error budget.',
     unit: PanelUnit.PERCENT_UNIT,
     min: 0,
     queries: [{
-      expr: `sum by (service) (${requests(', status=~"5.."')}) / sum by (service) (${requests()})`,
+      expr: `${userRate('http_requests_total', ', status=~"5.."')} / ${userRate('http_requests_total')}`,
       legend: '{{service}}',
     }],
   });
   dashboard.addPanel({
-    title: 'Latency p50 / p95 / p99',
-    description: 'Request duration quantiles, per Service (HighResponseTime fires on p95).',
-    unit: PanelUnit.SECONDS,
+    title: `Requests slower than ${ms}`,
+    description: `Share of the user requests that took longer than ${ms}, per Service, read from the bucket le="${bound}" `
+      + `(no interpolation). The P${Math.round(LATENCY_QUANTILE * 100)} is above ${ms} exactly when this is above `
+      + `${Math.round(slowShare * 100)}%: HighResponseTime fires on this over its window; the LatencyBudgetBurn alerts compare it `
+      + `over a long and a short window with a multiple of the ${Math.round(slowShare * 100)}% budget.`,
+    unit: PanelUnit.PERCENT_UNIT,
     min: 0,
-    queries: [0.5, 0.95, 0.99].map((q) => ({
-      expr: `histogram_quantile(${q}, sum by (service, le) (rate(http_request_duration_seconds_bucket{${app}}[$__rate_interval])))`,
-      legend: `{{service}} p${Math.round(q * 100)}`,
-    })),
+    max: 1,
+    queries: [{
+      expr: `(${userRate('http_request_duration_seconds_count')} - ${userRate('http_request_duration_seconds_bucket', `, ${leMatcher(bound)}`)})`
+        + ` / ${userRate('http_request_duration_seconds_count')}`,
+      legend: '{{service}}',
+    }],
   });
   dashboard.addPanel({
     title: 'Database pool usage',
@@ -71,16 +93,14 @@ export function serviceOverviewDashboard(o: ServiceOverviewOptions): Dashboard {
     }],
   });
   dashboard.addPanel({
-    title: 'Cache hit ratio',
-    description: 'Redis keyspace hits as a fraction of lookups (redis_exporter counters) in the namespace.',
-    unit: PanelUnit.PERCENT_UNIT,
+    title: 'Available pods',
+    description: 'Available replicas of each Deployment (kube-state-metrics), both colours of a blue/green pair: '
+      + 'DeploymentUnavailable fires when the one its Service selects has fewer than it needs.',
+    unit: PanelUnit.COUNT,
     min: 0,
-    max: 1,
     queries: [{
-      expr: 'sum(rate(redis_keyspace_hits_total{namespace="$namespace"}[$__rate_interval]))'
-        + ' / (sum(rate(redis_keyspace_hits_total{namespace="$namespace"}[$__rate_interval]))'
-        + ' + sum(rate(redis_keyspace_misses_total{namespace="$namespace"}[$__rate_interval])))',
-      legend: 'hit ratio',
+      expr: 'max by (deployment) (kube_deployment_status_replicas_available{namespace="$namespace", deployment=~"($service)(-blue|-green)?"})',
+      legend: '{{deployment}}',
     }],
   });
   dashboard.addPanel({

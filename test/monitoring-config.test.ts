@@ -33,7 +33,7 @@ describe('monitoring configuration', () => {
     const [resolved] = resolveEnvironments([env], CATALOGUE, committedReleaseStates());
     const rules = find(synthObjects([env]).get('production')!, 'PrometheusRule', 'soundcore-kcp-alerts').spec.groups[0].rules;
     // THEN
-    expect(resolved.monitoring.alerts.HighErrorRate).toEqual({ threshold: 0.02, for: '10m', severity: 'critical', team: 'backend' });
+    expect(resolved.monitoring.alerts.HighErrorRate).toEqual({ threshold: 0.02, for: '10m', severity: 'warning', team: 'backend' });
     expect(resolved.monitoring.alerts.HighResponseTime).toEqual(MONITORING_DEFAULTS.alerts.HighResponseTime);
     expect(rules[0]).toMatchObject({ alert: 'HighErrorRate', for: '10m', expr: expect.stringMatching(/> 0\.02$/) });
     expect(rules[0].annotations.description).toContain('(threshold: 2%)');

@@ -127,6 +127,8 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
       'M\tdist/production/56-horizontalpodautoscaler-knowledge-service-blue.yaml',
       'M\tdist/production/56-horizontalpodautoscaler-knowledge-service-green.yaml',
       `D\tdist/production/64-job-${SMOKE_JOB}.yaml`,
+      // DeploymentUnavailable now watches the colour the Service selects
+      'M\tdist/production/90-prometheusrule-soundcore-kcp-user-impact-alerts.yaml',
       'M\tdist/production/allowed-traffic.md',
       'M\tdist/production/deploy-plan.tsv',
       `M\t${STATE}`,

@@ -183,6 +183,13 @@ export interface Target {
   readonly name: string;
   readonly port: number;
   readonly labels: { readonly [label: string]: string };
+  /** Path of the exposition. @default '/metrics' */
+  readonly path?: string;
+  /**
+   * Keep the exposition's labels where they clash with the target's (kube-prometheus-stack scrapes
+   * kube-state-metrics and blackbox results so). @default false
+   */
+  readonly honorLabels?: boolean;
 }
 
 /** A Prometheus server started by `startPrometheus`. */
@@ -213,6 +220,8 @@ export async function startPrometheus(port: number, dir: string, groups: readonl
     rule_files: ['rules.yaml'],
     scrape_configs: targets.map((t) => ({
       job_name: t.name,
+      ...(t.path !== undefined ? { metrics_path: t.path } : {}),
+      ...(t.honorLabels === true ? { honor_labels: true } : {}),
       static_configs: [{ targets: [`127.0.0.1:${t.port}`], labels: t.labels }],
     })),
   }));
@@ -330,4 +339,56 @@ export async function activeAlerts(prometheusUrl: string): Promise<ApiAlert[]> {
   const body = JSON.parse(r.body);
   if (r.status !== 200 || body.status !== 'success') throw new Error(`/api/v1/alerts: ${r.status} ${r.body}`);
   return body.data.alerts;
+}
+
+
+/** The file-based exporter stand-ins (test/fixtures/exporter-stand-ins/serve.js), a process of their own. */
+export interface ExporterStandIns {
+  readonly process: ChildProcess;
+  readonly port: number;
+}
+
+/** Starts serve.js on `port` with the spec written to `specFile`; resolves once it listens. */
+export function startExporters(specFile: string, port: number, timeoutMs = 10_000): Promise<ExporterStandIns> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exporter-stand-ins', 'serve.js'), specFile, String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve.js did not start within ${timeoutMs} ms:\n${output}`)); }, timeoutMs);
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/listening on/.test(output)) {
+        clearTimeout(timer);
+        resolve({ process: child, port });
+      }
+    });
+    child.on('exit', (status) => { clearTimeout(timer); reject(new Error(`serve.js exited (${status}):\n${output}`)); });
+  });
+}
+
+/** Resolves once every target of the server has been scraped at least once (answered or not). */
+export async function firstScrapes(server: LivePrometheus, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const body = JSON.parse((await get(`${server.url}/api/v1/targets?state=active`)).body);
+    const targets: { health: string }[] = body.data.activeTargets;
+    if (targets.length > 0 && targets.every((t) => t.health !== 'unknown')) return;
+    if (Date.now() > deadline) throw new Error(`targets not all scraped within ${timeoutMs} ms: ${JSON.stringify(targets)}\n${server.log()}`);
+    await sleep(50);
+  }
+}
+
+/** Replaces the server's rule groups (rules.yaml in `dir`, then SIGHUP) and resolves once it evaluates them. */
+export async function loadRules(server: LivePrometheus, dir: string, groups: readonly RuleGroupSpec[], timeoutMs = 10_000): Promise<void> {
+  fs.writeFileSync(path.join(dir, 'rules.yaml'), YAML.stringify({ groups }));
+  server.process.kill('SIGHUP');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const loaded = JSON.parse((await get(`${server.url}/api/v1/rules`)).body).data.groups as unknown[];
+    if (loaded.length === groups.length) return;
+    if (Date.now() > deadline) throw new Error(`rules not loaded within ${timeoutMs} ms:\n${server.log()}`);
+    await sleep(20);
+  }
 }

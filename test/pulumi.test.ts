@@ -64,7 +64,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e.namespace] as const))('the Pulu
 });
 
 describe('the Pulumi program', () => {
-  test('changes only the Service selectors when the active colour changes', async () => {
+  test('changes only the Service selectors, and the Deployment the availability alert watches, when the active colour changes', async () => {
     const states = readReleaseStates(ROOT, ENVIRONMENTS) as { production: { [c: string]: { tags: { blue: string; green: string } } } };
     const tags = { blue: 'v1.0.0', green: 'v1.1.0' };
     const withActive = (active: 'blue' | 'green') => ({
@@ -78,7 +78,12 @@ describe('the Pulumi program', () => {
     expect(changed.map((r) => `${r.type.split(':')[2]} ${r.inputs.metadata!.name} ${JSON.stringify((r.inputs.spec as { selector: unknown }).selector)}`)).toEqual([
       'Service content-service {"app":"content-service","version":"blue"}',
       'Service content-service-preview {"app":"content-service","version":"green"}',
+      'PrometheusRule soundcore-kcp-user-impact-alerts undefined',
     ]);
+    // DeploymentUnavailable follows the traffic: it watches the colour the Service now selects.
+    const rule = JSON.stringify(changed.find((r) => r.type.endsWith(':PrometheusRule'))!.inputs);
+    expect(rule).toContain('deployment=\\"content-service-blue\\"');
+    expect(rule).not.toContain('deployment=\\"content-service-green\\"');
   });
 
   test('marks Secret data as Pulumi secrets should any pass through', async () => {
