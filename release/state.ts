@@ -172,6 +172,12 @@ export function rollbackTarget(r: ComponentRelease): string | undefined {
 export function transition(where: string, current: ComponentRelease, action: Action, tag?: string, options: TransitionOptions = {}): ComponentRelease {
   const idle = otherColour(current.active);
   const size = options.serving !== undefined ? { size: options.serving } : {};
+  // While a release is in progress its size only grows: a rollback observes a colour that may be
+  // failing (fewer pods ready), and the colour traffic returns to must still match the scale that served.
+  const kept = (): { size?: number } => {
+    const n = Math.max(current.size ?? 0, options.serving ?? 0);
+    return n > 0 ? { size: n } : {};
+  };
   const movedAt = options.now !== undefined ? { promotedAt: formatTime(options.now) } : {};
   const refuse = (why: string) => new ReleaseError(
     `${where}: cannot ${action}${tag !== undefined ? ` ${tag}` : ''} while ${describePhase(current)}: ${why}; allowed now: ${allowedActions(current.phase).join(', ')}`);
@@ -207,7 +213,7 @@ export function transition(where: string, current: ComponentRelease, action: Act
       return {
         active: idle, phase: Phase.PROMOTED, tags: current.tags, ...history(),
         ...(current.rollbackFrom !== undefined ? { rollbackFrom: current.rollbackFrom } : {}),
-        ...(current.size !== undefined ? { size: current.size } : {}), ...size, ...movedAt,
+        ...kept(), ...movedAt,
       };
     case Action.FINALIZE: {
       if (current.phase !== Phase.PROMOTED && current.phase !== Phase.ROLLED_BACK) {
@@ -238,8 +244,7 @@ export function transition(where: string, current: ComponentRelease, action: Act
           };
         case Phase.PROMOTED: // the previous colour still runs at full size: move traffic back now
           return {
-            active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(markFailed(current.tags[current.active])),
-            ...(current.size !== undefined ? { size: current.size } : {}), ...size,
+            active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(markFailed(current.tags[current.active])), ...kept(),
           };
         case Phase.STABLE: // the previous colour is on standby: bring it to full size first
           if (current.tags[idle] === current.tags[current.active]) {
@@ -263,8 +268,7 @@ export function transition(where: string, current: ComponentRelease, action: Act
       const failedNow = markFailed(current.tags[current.active]);
       // (when stable, the version serving was the last good one; the one it replaced is good again)
       return {
-        active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(failedNow, back),
-        ...(current.size !== undefined && current.phase !== Phase.STABLE ? { size: current.size } : {}), ...size,
+        active: idle, phase: Phase.ROLLED_BACK, tags: current.tags, ...history(failedNow, back), ...(current.phase === Phase.STABLE ? size : kept()),
       };
     }
     case Action.INIT:

@@ -1,14 +1,16 @@
 /**
- * Random release sequences: stage / promote / finalize / rollback on random components, from the
- * committed production state, with invariants checked after every step. A failure prints the seed and
- * the sequence that broke it; `KCP_RELEASE_SEED=<n>` replays one seed.
+ * Random release sequences: stage / promote / finalize / rollback (an abort while staged) /
+ * break-glass on random components, with random observed scales, from the committed production
+ * state, with invariants checked after every step. A failure prints the seed and the sequence that
+ * broke it; `KCP_RELEASE_SEED=<n>` replays one seed.
  */
-import { otherColour } from '../constructs';
-import { CATALOGUE, resolveEnvironments } from '../environments';
+import { Testing } from 'cdk8s';
+import { Microservice, otherColour } from '../constructs';
+import { CATALOGUE, ComponentSettings, resolveEnvironments } from '../environments';
 import { production } from '../environments/production';
 import { synthesizeObjects } from '../main';
 import {
-  Action, ComponentRelease, failedOf, formatReleaseState, lastGoodOf, Phase, ReleaseError, ReleaseState, rollbackTarget, transition,
+  Action, ComponentRelease, failedOf, formatReleaseState, lastGoodOf, Phase, ReleaseError, ReleaseState, rollbackTarget, strategyFor, transition,
   validateReleaseState,
 } from '../release/state';
 import { committedReleaseStates, find, Obj } from './helpers';
@@ -18,7 +20,28 @@ const COMMITTED = committedReleaseStates().production as ReleaseState;
 const NAMES = CATALOGUE.map((c) => c.name);
 /** Few tags, so that sequences stage failed and already-running versions again. */
 const TAGS = ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0', 'v2.0.0'];
-const ACTIONS = [Action.STAGE, Action.PROMOTE, Action.FINALIZE, Action.ROLLBACK];
+const ACTIONS = [Action.STAGE, Action.PROMOTE, Action.FINALIZE, Action.ROLLBACK, Action.BREAK_GLASS];
+/** Actions that record the scale serving (`--serving`), and the scales the walk observes: within every autoscaler's reach. */
+const SIZED = [Action.STAGE, Action.ROLLBACK, Action.BREAK_GLASS];
+const SERVING = [1, 2, 3, 5, 6];
+const SETTINGS = resolveEnvironments([production], CATALOGUE, { production: COMMITTED })[0].components as { [name: string]: ComponentSettings };
+
+/**
+ * Replicas of each colour of `component` in state `r`, as the Microservice construct renders them (a
+ * fixed count, or its autoscaler's minimum): built for real, one component in a fresh chart.
+ */
+function rendered(component: string, r: ComponentRelease): { [colour: string]: number } {
+  const settings = SETTINGS[component];
+  const chart = Testing.chart();
+  new Microservice(chart, component, {
+    name: component, image: 'registry.example.com/kcp/x', containerPort: 8000, replicas: settings.replicas, resources: settings.resources,
+    autoscaling: settings.autoscaling, release: strategyFor(r, settings.standbyReplicas),
+  });
+  const objs = Testing.synth(chart) as Obj[];
+  const min = new Map(objs.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => [o.spec.scaleTargetRef.name, o.spec.minReplicas]));
+  return Object.fromEntries(objs.filter((o) => o.kind === 'Deployment')
+    .map((d) => [d.metadata.name.slice(component.length + 1), d.spec.replicas ?? min.get(d.metadata.name)]));
+}
 const SEEDS = process.env.KCP_RELEASE_SEED !== undefined ? [Number(process.env.KCP_RELEASE_SEED)] : Array.from({ length: 150 }, (_, i) => i + 1);
 const STEPS = 40;
 
@@ -69,7 +92,11 @@ function checkComponent(r: ComponentRelease, model: Model, step: { action: Actio
 
 /** The model's view of a legal step. */
 function advance(model: Model, from: ComponentRelease, action: Action): void {
-  if (action === Action.ROLLBACK && from.phase === Phase.PROMOTED) {
+  if (action === Action.BREAK_GLASS) {
+    // traffic back on the other colour now: the version it left is failed
+    model.failed.add(from.tags[from.active]);
+    model.pending = undefined;
+  } else if (action === Action.ROLLBACK && from.phase === Phase.PROMOTED) {
     model.failed.add(from.tags[from.active]);
     model.pending = undefined;
   } else if (action === Action.ROLLBACK && from.phase === Phase.STABLE) {
@@ -91,12 +118,13 @@ function runSequence(seed: number, log: string[] = []): { state: ReleaseState; l
     const component = NAMES[random(NAMES.length)];
     const action = ACTIONS[random(ACTIONS.length)];
     const tag = action === Action.STAGE ? TAGS[random(TAGS.length)] : undefined;
+    const serving = SIZED.includes(action) ? SERVING[random(SERVING.length)] : undefined;
     const where = `production/${component}`;
     const from = state[component];
     let next = state;
     let outcome: string;
     try {
-      next = { ...state, [component]: transition(where, from, action, tag) };
+      next = { ...state, [component]: transition(where, from, action, tag, { serving }) };
       outcome = 'ok';
     } catch (e) {
       if (!(e instanceof ReleaseError)) throw e;
@@ -106,7 +134,7 @@ function runSequence(seed: number, log: string[] = []): { state: ReleaseState; l
       }
       outcome = `refused (${e.message.slice(where.length + 2)})`;
     }
-    log.push(`${component} ${action}${tag ? ` ${tag}` : ''}: ${outcome}`);
+    log.push(`${component} ${action}${tag ? ` ${tag}` : ''}${serving ? ` --serving ${serving}` : ''}: ${outcome}`);
     const model = models.get(component)!;
     if (outcome === 'ok') {
       advance(model, from, action);
@@ -115,6 +143,19 @@ function runSequence(seed: number, log: string[] = []): { state: ReleaseState; l
     // exactly the named component changed (nothing at all on a refusal)
     for (const name of NAMES) {
       if ((name !== component || outcome !== 'ok') && next[name] !== state[name]) throw new Error(`${name} changed`);
+    }
+    // traffic never moves to a colour with fewer pods than the one it leaves (as the construct renders them),
+    // and a colour taking traffic runs at least the scale observed serving (break-glass scales it first)
+    const to = next[component];
+    if (outcome === 'ok' && to.active !== from.active) {
+      const before = rendered(component, from);
+      const after = rendered(component, to);
+      if (after[to.active] < before[from.active]) {
+        throw new Error(`traffic moved from ${from.active} (${before[from.active]} pods) to ${to.active} with ${after[to.active]}`);
+      }
+      if (serving !== undefined && after[to.active] < Math.min(serving, SETTINGS[component].autoscaling?.maxReplicas ?? serving)) {
+        throw new Error(`traffic moved to ${to.active} with ${after[to.active]} pods, ${serving} were serving`);
+      }
     }
     state = next;
     checkComponent(state[component], model, outcome === 'ok' ? { action, from } : undefined);
@@ -132,6 +173,7 @@ describe('random release sequences keep the release invariants after every step'
   test(`${SEEDS.length} seeded sequences of ${STEPS} steps on the state machine`, () => {
     let refusals = 0;
     let steps = 0;
+    let breakGlass = 0;
     const failedAtSomePoint = new Set<number>();
     for (const seed of SEEDS) {
       const log: string[] = [];
@@ -139,6 +181,7 @@ describe('random release sequences keep the release invariants after every step'
         const { state } = runSequence(seed, log);
         steps += log.length;
         refusals += log.filter((l) => l.includes('refused')).length;
+        breakGlass += log.filter((l) => l.includes('break-glass') && l.endsWith(': ok')).length;
         if (NAMES.some((n) => failedOf(state[n]).length > 0)) failedAtSomePoint.add(seed);
       } catch (e) {
         throw new Error(`seed ${seed} (replay with KCP_RELEASE_SEED=${seed}): ${(e as Error).message}\n`
@@ -148,6 +191,7 @@ describe('random release sequences keep the release invariants after every step'
     // the walk reaches failures and refusals, not only the happy path
     expect(refusals).toBeGreaterThan(steps / 10);
     expect(failedAtSomePoint.size).toBeGreaterThan(SEEDS.length / 4);
+    expect(breakGlass).toBeGreaterThan(SEEDS.length / 4);
   });
 
   test('the synthesized manifests of end states keep the traffic invariants and run the recorded tags', () => {

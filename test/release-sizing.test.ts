@@ -72,6 +72,17 @@ describe('a release runs at the scale serving when it starts', () => {
       + 'the release was staged at a scale the autoscaler can no longer reach, got 12');
   });
 
+  test('a rollback observing fewer pods (the new version failing) never shrinks the colour traffic returns to', () => {
+    // GIVEN staged and promoted at 6 pods; WHEN the rollback observes 1 ready pod on the failing colour
+    const promoted = transition('t', transition('t', stable, Action.STAGE, V2, { serving: 6 }), Action.PROMOTE);
+    const back = transition('t', promoted, Action.ROLLBACK, undefined, { serving: 1 });
+    // THEN the size stays 6; a larger observation raises it
+    expect(back.size).toBe(6);
+    expect(sizes(objectsWith({ [K]: back }), K)).toEqual({ blue: 6, green: 6 });
+    expect(transition('t', promoted, Action.BREAK_GLASS, undefined, { serving: 1 }).size).toBe(6);
+    expect(transition('t', promoted, Action.ROLLBACK, undefined, { serving: 8 }).size).toBe(8);
+  });
+
   test('an abort drops the size: the idle colour goes back to standby', () => {
     const aborted = transition('t', transition('t', stable, Action.STAGE, V2, { serving: 8 }), Action.ROLLBACK);
     expect(aborted.size).toBeUndefined();
