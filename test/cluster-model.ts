@@ -2,7 +2,8 @@
  * A minute-by-minute model of what the Kubernetes controllers make of the project's manifests, for
  * feeding kube-state-metrics' series (`kube-state-metrics.ts`) to the upstream kube-prometheus rules.
  * `apply()` is `kubectl apply` of synthesized objects (create or update, never delete: objects that
- * left dist/ stay until something deletes them); `advance()` runs the controllers once a minute and
+ * left dist/ stay until something deletes them), `deploy()` the pipeline's apply and prune;
+ * `advance()` runs the controllers once a minute and
  * records one scrape per minute. Only what the upstream rules can see is modelled; every behaviour
  * is Kubernetes 1.28's, simplified to whole minutes, as stated where it is modelled:
  *
@@ -193,6 +194,25 @@ export class Cluster {
         case 'Service': this.services.set(name, o); break;
         case 'ServiceMonitor': this.serviceMonitors.set(name, o); break;
         default: break;
+      }
+    }
+  }
+
+  /**
+   * What the pipeline's deploy does (`scripts/deploy.sh apply`): `apply()`, then a prune that deletes
+   * the objects labelled `label` (the deploy set) that `objects` no longer has, with their pods.
+   */
+  public deploy(objects: readonly Obj[], label: { readonly key: string; readonly value: string }): void {
+    this.apply(objects);
+    const kept = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+    const stores: Array<[string, Map<string, { readonly manifest: Obj } | Obj>]> = [
+      ['Deployment', this.deployments], ['HorizontalPodAutoscaler', this.hpas], ['PodDisruptionBudget', this.pdbs], ['Job', this.jobs],
+      ['Service', this.services], ['ServiceMonitor', this.serviceMonitors],
+    ];
+    for (const [kind, store] of stores) {
+      for (const [name, entry] of store) {
+        const manifest: Obj = 'kind' in entry ? entry : entry.manifest;
+        if (manifest.metadata.labels?.[label.key] === label.value && !kept.has(`${kind}/${name}`)) store.delete(name);
       }
     }
   }
