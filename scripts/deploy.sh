@@ -208,10 +208,10 @@ prune() {
   resources=${spec#*"$TAB"}
   keep=$(mktemp)
   lines object > "$keep"
-  extra=$(k get "$resources" -l "$selector" -o json | jq -r '.items[] | [.kind, .metadata.name, (.apiVersion | if test("/") then split("/")[0] else "" end)] | @tsv' \
-    | while IFS=$TAB read -r kind name group; do
-        printf '%s\t%s\n' "$kind" "$name" | grep -qxF -f "$keep" || printf '%s%s/%s\n' "$(printf '%s' "$kind" | tr 'A-Z' 'a-z')" "${group:+.$group}" "$name"
-      done)
+  # <kind>.<group>/<name> of every labelled object whose kind and name are not an `object` line
+  extra=$(k get "$resources" -l "$selector" -o json | jq -r --rawfile keep "$keep" '($keep | split("\n")) as $keep
+    | .items[] | select(([.kind, .metadata.name] | join("\t")) as $o | $keep | index([$o]) | not)
+    | "\(.kind | ascii_downcase)\(.apiVersion | if test("/") then "." + split("/")[0] else "" end)/\(.metadata.name)"')
   rm -f "$keep"
   if [ -z "$extra" ]; then
     echo "prune: nothing to delete ($selector)"
