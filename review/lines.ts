@@ -217,7 +217,8 @@ function budgetLines(ctx: DiffContext, { before, after }: Pair): ReviewLine[] {
   if (sb.maxUnavailable !== undefined && sa.maxUnavailable !== undefined) looser = amount(sa.maxUnavailable) > amount(sb.maxUnavailable);
   else if (sb.minAvailable !== undefined && sa.minAvailable !== undefined) looser = amount(sa.minAvailable) < amount(sb.minAvailable);
   else looser = true; // a switch between the two forms: read it
-  return [ctx.line(after, `disruption budget ${db} -> ${da}${looser ? ' (looser)' : ''}`,
+  const [fb, fa] = [db.split(' ')[0], da.split(' ')[0]];
+  return [ctx.line(after, `disruption budget ${db} -> ${fb === fa ? da.slice(fa.length + 1) : da}${looser ? ' (looser)' : ''}`,
     [looser ? downLabel(ctx.after, targetOf(ctx.after, after)) : 'capacity-up'], 'capacity')];
 }
 
