@@ -19,8 +19,14 @@ function git(root: string, args: readonly string[], input?: string): Buffer {
 
 /** The full commit id of `ref`. @throws GitError when it names no commit. */
 export function resolveCommit(root: string, ref: string): string {
-  if (ref.startsWith('-')) throw new GitError(`not a revision: ${JSON.stringify(ref)}`);
-  return git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).toString().trim();
+  const fail = () => new GitError(`${JSON.stringify(ref)} names no commit of this repository (a branch, tag or commit id; CI: $CI_MERGE_REQUEST_DIFF_BASE_SHA)`);
+  if (ref.startsWith('-')) throw fail();
+  try {
+    return git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).toString().trim();
+  } catch (e) {
+    if (e instanceof GitError) throw fail();
+    throw e;
+  }
 }
 
 /**

@@ -23,6 +23,11 @@ function lines(before: readonly Obj[], after: readonly Obj[], env = 'production'
   return reviewEnvironment(env, before as unknown as Manifest[], after as unknown as Manifest[]).lines.map(show);
 }
 
+/** Gives an object another name (metadata is read-only in the object type). */
+function rename(o: Obj, name: string): void {
+  (o.metadata as { name: string }).name = name;
+}
+
 const show = (l: ReviewLine) => `[${l.labels.join(',')}] ${plainLine(l)}`;
 
 describe('the review of a change to the manifests', () => {
@@ -48,7 +53,7 @@ describe('the review of a change to the manifests', () => {
 
   test('flags a rename as a removed and an added object, both labelled rename', () => {
     // GIVEN the ConfigMap app-config renamed to app-settings, its content unchanged
-    const after = changed(PROD, (objs) => { find(objs, 'ConfigMap', 'app-config').metadata.name = 'app-settings'; });
+    const after = changed(PROD, (objs) => { rename(find(objs, 'ConfigMap', 'app-config'), 'app-settings'); });
     const review = reviewEnvironment('production', PROD as unknown as Manifest[], after as unknown as Manifest[]);
     expect(review.lines.map(show)).toEqual([
       '[rename] production: ConfigMap app-settings added, renamed from app-config: a new object, not an update',
@@ -62,7 +67,7 @@ describe('the review of a change to the manifests', () => {
 
   test('a renamed Service is flagged and its removal stops traffic; unrelated objects are no rename', () => {
     const after = changed(PROD, (objs) => {
-      find(objs, 'Service', 'support-service').metadata.name = 'support';
+      rename(find(objs, 'Service', 'support-service'), 'support');
       return objs.filter((o) => !(o.kind === 'ConfigMap' && o.metadata.name === 'app-config'));
     });
     expect(lines(PROD, after)).toEqual([
@@ -115,7 +120,7 @@ describe('the review of a change to the manifests', () => {
       find(objs, 'NetworkPolicy', 'auth-service').spec.ingress.push({ from: [{ namespaceSelector: {} }], ports: [{ port: 8005, protocol: 'TCP' }] });
       // the frontend may no longer call content-service
       const frontend = find(objs, 'NetworkPolicy', 'frontend');
-      frontend.spec.egress = frontend.spec.egress.filter((r: Obj) => r.ports[0].port !== 8002);
+      frontend.spec.egress = frontend.spec.egress.filter((r: { ports: Array<{ port: number }> }) => r.ports[0].port !== 8002);
     });
     expect(lines(PROD, after)).toEqual([
       '[exposure-up] production/auth-service: new peer: every namespace, every pod',
