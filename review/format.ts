@@ -40,7 +40,8 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function markdownLine(line: ReviewLine): string {
   const labels = line.labels.map((l) => (BLOCKING_LABELS.includes(l) || RISKY_LABELS.includes(l) ? `**${code(l)}**` : code(l))).join(' ');
-  return `- ${labels} ${cell(plainLine(line)).replace(/([*_<>])/g, '\\$1')}`;
+  // (`<` would open an HTML tag and `*` emphasis; `->` and intraword `_` render as written)
+  return `- ${labels} ${cell(plainLine(line)).replace(/([*<`])/g, '\\$1')}`;
 }
 
 function describeField(f: FieldChange): string {

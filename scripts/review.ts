@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readManifestTree } from '../validate/load';
 import { formatJson, formatMarkdown } from '../review/format';
-import { defaultBranch, GitError, mergeBase, readTreeAt, resolveCommit } from '../review/git';
+import { defaultBranch, GitError, mergeBase, readTreeAt } from '../review/git';
 import { Review, RISK_LABEL_MEANINGS, RISK_LABELS, RiskLabel, reviewObjects } from '../review';
 import { plainLine } from '../review/model';
 import { readEnvironments } from '../review/read';
@@ -86,9 +86,8 @@ export function buildReview(root: string, base?: string): Review {
     ref = mergeBase(root, branch);
     why = ` (the merge base of HEAD and ${branch})`;
   }
-  const commit = resolveCommit(root, ref);
+  const { commit, files: baseTree } = readTreeAt(root, ref, 'dist', isManifest);
   const shown = base === undefined || commit.startsWith(base) ? commit.slice(0, 12) : `${base}, ${commit.slice(0, 12)}`;
-  const baseTree = readTreeAt(root, commit, 'dist', isManifest);
   const headTree = readManifestTree(path.join(root, 'dist'));
   const cache = new Map();
   return reviewObjects(readEnvironments(baseTree, `dist/ at ${shown}`, cache), readEnvironments(headTree, 'dist/', cache),
