@@ -50,7 +50,11 @@ function keyEnd(text: string): number {
 export function readEmitted(body: string): Json {
   const lines = body.endsWith('\n') ? body.slice(0, -1).split('\n') : body.split('\n');
   let i = 0;
-  const indentOf = (l: string) => l.length - l.trimStart().length;
+  const indentOf = (l: string) => {
+    let n = 0;
+    while (l.charCodeAt(n) === 32) n += 1;
+    return n;
+  };
 
   const literal = (header: string, indent: number): string => {
     const parts: string[] = [];
