@@ -162,9 +162,8 @@ export class DiffContext {
   }
 
   /** A line about `object` (subject `<environment>/<name>`) or about the environment. */
-  public line(object: Manifest | undefined, text: string, labels: readonly RiskLabel[], topic: Topic, subjectName?: string): ReviewLine {
-    const subject = subjectName !== undefined ? `${this.environment}/${subjectName}`
-      : object === undefined ? this.environment : `${this.environment}/${object.metadata.name}`;
+  public line(object: Manifest | undefined, text: string, labels: readonly RiskLabel[], topic: Topic): ReviewLine {
+    const subject = object === undefined ? this.environment : `${this.environment}/${object.metadata.name}`;
     return { environment: this.environment, subject, text, labels, topic, ...(object === undefined ? {} : { object: keyOf(object).id }) };
   }
 }

@@ -231,24 +231,18 @@ function resourceLines(ctx: DiffContext, { before, after }: Pair): ReviewLine[] 
     if (prev === undefined) continue;
     const facts: string[] = [];
     let down = false;
-    let up = false;
     for (const kind of ['requests', 'limits']) {
       for (const resource of ['cpu', 'memory', 'ephemeral-storage']) {
         const [vb, va] = [valueAt(prev, 'resources', kind, resource), valueAt(c, 'resources', kind, resource)];
         if (vb === va) continue;
         facts.push(`${kind} ${resource} ${vb === undefined ? 'unset' : String(vb)} -> ${va === undefined ? 'unset' : String(va)}`);
         const [qb, qa] = [Quantity.parse(vb).quantity, Quantity.parse(va).quantity];
-        if (qb !== undefined && qa !== undefined) {
-          const order = qa.compare(qb);
-          if (order < 0) down = true;
-          if (order > 0) up = true;
-        } else if (va === undefined && kind === 'requests') down = true; // nothing reserved any more
-        else up = true;
+        if (qb !== undefined && qa !== undefined) down ||= qa.compare(qb) < 0;
+        else down ||= va === undefined && kind === 'requests'; // nothing reserved any more
       }
     }
     if (facts.length === 0) continue;
     lines.push(ctx.line(after, `${single ? '' : `container ${name} `}${facts.join(', ')}`, [down ? downLabel(ctx.after, after) : 'capacity-up'], 'capacity'));
-    void up;
   }
   return lines;
 }

@@ -106,6 +106,7 @@ export function review(args: readonly string[], ctx: ReviewCommandContext = {}):
     result = buildReview(root, options.base);
   } catch (e) {
     if (e instanceof UsageError) { err(`review: ${e.message}\n${USAGE}`); return 2; }
+    // git's refusals (GitError) and unreadable manifests: the reason, never a stack trace
     if (e instanceof GitError || e instanceof Error) { err(`review: ${e.message}`); return 2; }
     throw e;
   }
