@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from '../main';
+/** The project root (not imported from main.ts: that would load the whole app for a path). */
+const ROOT = path.resolve(__dirname, '..');
 import { readEmitted, readEnvironments } from '../review/read';
 import { review } from '../scripts/review';
 import { toYaml } from '../synth/yaml';
