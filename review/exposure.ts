@@ -1,6 +1,6 @@
 /**
  * Exposure: the connectivity diff of an environment's NetworkPolicies, evaluated with the project's
- * own NetworkPolicy evaluator (test/netpol.ts, the one the traffic-matrix tests trust), plus new
+ * own NetworkPolicy evaluator (validate/netpol.ts, the one the traffic-matrix tests trust), plus new
  * namespace and IP-block peers and Services exposed further.
  *
  * Both sides are evaluated over one world: every pod the workloads of either side run, the pods the
@@ -11,7 +11,7 @@
  * port"). A flow is newly allowed when the after side allows it and the before side did not. A
  * workload added with no policy change therefore shows no flow: the diff is the policies' diff.
  */
-import { Cluster, Endpoint, isAllowed, Labels, Policy, Port, selects } from '../test/netpol';
+import { Cluster, Endpoint, isAllowed, Labels, Policy, Port, selects } from '../validate/netpol';
 import { containersOf, DiffContext } from './context';
 import { JsonObject, Manifest, ReviewLine } from './model';
 import { arrayAt, canonical, describeLabels, isObject, objectAt, stringMap } from './objects';
