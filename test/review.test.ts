@@ -141,6 +141,15 @@ describe('the review of a change to the manifests', () => {
     ]);
   });
 
+  test('a policy with a named port is reported as changed, its connectivity not guessed', () => {
+    const after = changed(STAGING, (objs) => {
+      find(objs, 'NetworkPolicy', 'frontend').spec.ingress[0].ports = [{ port: 'http', protocol: 'TCP' }];
+    });
+    expect(lines(STAGING, after, 'staging')).toEqual([
+      '[exposure-up] staging: NetworkPolicies changed; connectivity not computed: named port http is not supported by the evaluator',
+    ]);
+  });
+
   test('a Secret change names keys, never values', () => {
     // GIVEN a Secret whose value changes and which gains a key (the values are made up for the test)
     const secret = (data: { [k: string]: string }): Obj => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api-keys', namespace: 'soundcore-kcp-prod' }, type: 'Opaque', data });
