@@ -2,7 +2,7 @@
  * Reads `dist/` trees into objects per environment, fast.
  *
  * A general YAML parser costs most of a review's time (the `yaml` package needs ≈ 0.3–0.5 s for the
- * 97 files of both environments on a cold process). Every file of `dist/` is written by the
+ * hundred files of both environments on a cold process). Every file of `dist/` is written by the
  * project's own emitter (synth/yaml.ts), whose round trip through a real YAML parser is proven by
  * test/yaml.test.ts. So a file is first read by {@link readEmitted}, a small reader of exactly that
  * emitter's block style, and the result is accepted only when emitting it again gives back the
