@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ROOT } from '../main';
@@ -87,5 +89,50 @@ describe('the users\' GitLab pipeline', () => {
   test('turns the cdk8s CLI\'s upgrade check off in every job (test/ci.test.ts proves the CLI obeys it)', () => {
     expect(variables.CDK8S_CHECK_UPGRADE).toBe('false');
     for (const [name, job] of Object.entries(jobs)) expect([name, job.variables?.CDK8S_CHECK_UPGRADE]).toEqual([name, undefined]);
+  });
+});
+
+describe('the review job', () => {
+  const job = jobs.review;
+
+  test('runs on merge requests only, with the history the merge base needs, and publishes the report whatever happens', () => {
+    expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
+    expect(job.needs).toEqual(['install']);
+    expect(job.variables).toEqual({ GIT_DEPTH: '0' });
+    expect(job.artifacts).toEqual({ when: 'always', expose_as: 'review report', paths: ['review.md', 'review.json'] });
+    expect(script(job)).toContain('npm run -s review -- "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --write-markdown review.md --write-json review.json --fail-on blocking');
+  });
+
+  /** Runs the job's script after `npm ci` in bash -e (as the runner does), with npm and curl replaced by recorders. */
+  function runJob(npmExit: number, token: string | undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-review-job-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> calls\necho report > review.md\nexit ${npmExit}\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'curl'), '#!/bin/sh\necho "curl $*" >> calls\n', { mode: 0o755 });
+      const lines = (job.script as unknown[]).slice(1).flat(10).join('\n');
+      const env: { [k: string]: string } = {
+        PATH: `${bin}:${process.env.PATH}`, CI_MERGE_REQUEST_DIFF_BASE_SHA: '0123abcd', CI_API_V4_URL: 'https://gitlab.example.com/api/v4',
+        CI_PROJECT_ID: '42', CI_MERGE_REQUEST_IID: '7', ...(token === undefined ? {} : { REVIEW_NOTE_TOKEN: token }),
+      };
+      const result = spawnSync('bash', ['-e', '-c', lines], { cwd: dir, env, encoding: 'utf8' });
+      return { status: result.status, calls: fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n') };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const NPM = 'npm run -s review -- 0123abcd --write-markdown review.md --write-json review.json --fail-on blocking';
+  const CURL = 'curl --fail --silent --show-error --output /dev/null --request POST --header PRIVATE-TOKEN: glpat-test '
+    + '--data-urlencode body@review.md https://gitlab.example.com/api/v4/projects/42/merge_requests/7/notes';
+
+  test('posts the report as a merge-request note with a token, and fails after posting when a line is blocking', () => {
+    expect(runJob(0, 'glpat-test')).toEqual({ status: 0, calls: [NPM, CURL] });
+    expect(runJob(1, 'glpat-test')).toEqual({ status: 1, calls: [NPM, CURL] });
+  });
+
+  test('without a token, publishes only the artifact; the review\'s status is the job\'s', () => {
+    expect(runJob(2, undefined)).toEqual({ status: 2, calls: [NPM] });
   });
 });

@@ -284,13 +284,14 @@ describe('the release command', () => {
     expect(run('production', K, 'stage', V2)).toBe(0);
     expect(lines.map(specHashed)).toEqual([
       `production/${K}: stage ${V2} -> staged: green (${V2}) at full size behind the preview Service, traffic on blue (${V1}); last good ${V1}`,
+      // the review's lines (review/), risky first: the NetworkPolicies' connectivity diff says the
+      // smoke-test pods may now reach the staged component
+      `  production: newly allowed: smoke-test -> ${K} TCP 8001`,
       // the preview Service now selects the staged version's pods only
       `  production/${K}-preview: preview narrowed to ${V2}`,
       `  production/${K}-green: image ${V1} -> ${V2}`,
       `  production/${K}-green: autoscaler held at 1 -> held at 5`,
       `  production: Job ${K}-smoke-v1-1-0-1-<spec> added`,
-      // the smoke-test pods may now reach the staged component
-      `  production/${K}: NetworkPolicy changed`,
       '  production: NetworkPolicy smoke-test added',
       'wrote environments/production.release.json and dist/production/; review and commit them. Next: promote | rollback',
     ]);
@@ -302,8 +303,9 @@ describe('the release command', () => {
   test('promote prints the traffic switch', () => {
     run('production', C, 'stage', V2);
     expect(run('production', C, 'promote')).toBe(0);
-    expect(lines).toContain(`  production/${C}: traffic blue -> green`);
-    expect(lines).toContain(`  production/${C}-preview: preview green -> blue`);
+    // each colour with the version it runs
+    expect(lines).toContain(`  production/${C}: traffic blue (${V1}) -> green (${V2})`);
+    expect(lines).toContain(`  production/${C}-preview: preview green (${V2}) -> blue (${V1})`);
     expect(run('production', C, 'finalize')).toBe(0);
     expect(lines).toContain(`  production/${C}-blue: replicas 3 -> 1`);
   });
