@@ -95,6 +95,6 @@ export function formatMarkdown(review: Review): string {
   if (used.length > 0) {
     out.push('<details><summary>Labels</summary>', '', ...used.map((l) => `- ${code(l)}: ${RISK_LABEL_MEANINGS[l]}`), '', '</details>', '');
   }
-  out.push('Objects removed from `dist/` are not deleted by `kubectl apply` (the deploy jobs); Pulumi deletes them.', '');
+  out.push('Objects removed from `dist/` are deleted by the deploy (`scripts/deploy.sh` prunes its deploy set; Pulumi deletes them too).', '');
   return out.join('\n');
 }
