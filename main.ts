@@ -20,6 +20,7 @@ import {
   SLO_TEAMS, usedDatastores,
 } from './environments';
 import { renderDeployPlan, TrafficGate } from './release/deploy-plan';
+import { addGuardrails, isPlatformObject } from './release/guardrails';
 import { readReleaseStates } from './release/files';
 import { Phase, strategyFor } from './release/state';
 import { UnsafeOutputError } from './synth/guards';
@@ -235,6 +236,12 @@ export class KcpEnvironmentChart extends Chart {
       const smoke = new TrafficPeer(this, 'SmokeTestTraffic', { network, name: SMOKE_TEST_APP, peer: NetworkPeer.pods({ app: SMOKE_TEST_APP }) });
       for (const target of smokeTargets) smoke.connectTo(target, { description: 'smoke test' });
     }
+    // Least-privilege deploy access and a quota for the worst moment of a release, derived from all of
+    // the above (release/guardrails.ts; README "Namespace guardrails"). Keep this last.
+    addGuardrails(this, {
+      environment: env, workloads, ingressHosts: new Set(Object.values(hosts)).size, labels: { 'app.kubernetes.io/part-of': PROJECT }, prefix: PROJECT,
+      pipelineSecrets: credentials !== undefined && credentials.externalSecret === undefined ? [credentials.name] : [],
+    });
   }
 }
 
@@ -420,8 +427,22 @@ export function synthesize(
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
   const app = buildCheckedApp(environments, catalogue, releaseStates);
-  const charts = synthesizeCharts(app);
+  const charts = separatePlatformObjects(synthesizeCharts(app));
   return renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)]));
+}
+
+/**
+ * Moves the objects a platform administrator applies (the Namespace and the guardrails that bound the
+ * deployer) from each environment to `<environment>/platform`, a folder `kubectl apply -f` skips.
+ */
+export function separatePlatformObjects(charts: ReadonlyMap<string, KubeObject[]>): Map<string, KubeObject[]> {
+  const result = new Map<string, KubeObject[]>();
+  for (const [environment, objects] of charts) {
+    result.set(environment, objects.filter((o) => !isPlatformObject(o)));
+    const platform = objects.filter(isPlatformObject);
+    if (platform.length > 0) result.set(`${environment}/platform`, platform);
+  }
+  return result;
 }
 
 /** `<environment>/deploy-plan.tsv` for each environment: what the deploy checks and prunes (scripts/deploy.sh). */

@@ -34,7 +34,7 @@ export {
 export type { QuantityFormat, QuantityParse, ResourceKind } from './quantity';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';
-export { SMOKE_TEST_APP, SmokeTest, smokeTestInstance } from './smoke-test';
+export { SMOKE_TEST_APP, SMOKE_TEST_RESOURCES, SmokeTest, smokeTestInstance } from './smoke-test';
 export type { SmokeTestProps } from './smoke-test';
 export {
   KubePrometheusRule, KubeProbe, KubeServiceMonitor,
@@ -64,3 +64,7 @@ export { AvailabilityAlerts } from './availability';
 export type { AvailabilityAlertsProps, AvailabilityTarget } from './availability';
 export { UrlProbe } from './probe';
 export type { UrlProbeProps } from './probe';
+export { AccessSubject, API_VERBS, NamespaceAccess, resourceOf, rulesAllow, rulesFor } from './access';
+export type { ApiRequest, ApiVerb, NamespaceAccessProps, PolicyRule } from './access';
+export { NamespaceQuota, podsFootprint, resourceFigures, surgePods } from './quota';
+export type { NamespaceQuotaProps, QuotaBudget, QuotaFootprint, ResourceFigures } from './quota';

@@ -28,6 +28,16 @@ export const SMOKE_TEST_IMAGE = 'docker.io/curlimages/curl:8.11.1@sha256:c1fe167
  */
 export const SMOKE_TEST_TTL = Duration.hours(72);
 
+/**
+ * Requests and limits of the smoke-test container (CPU in millicores, memory in MiB): one curl loop.
+ * A Job runs one pod at a time (parallelism 1; a retry starts after the failed pod ended), so a
+ * namespace's quota counts one such pod per staged workload.
+ */
+export const SMOKE_TEST_RESOURCES = {
+  requests: { cpu: 10, memory: 16 },
+  limits: { cpu: 100, memory: 32 },
+} as const;
+
 /** Seconds curl may take for one call, and to connect. */
 const CALL_TIMEOUT_SECONDS = 10;
 const CONNECT_TIMEOUT_SECONDS = 5;
@@ -176,8 +186,8 @@ export class SmokeTest extends Construct {
         RETRY_DELAY: kplus.EnvValue.fromValue(String(RETRY_DELAY_SECONDS)),
       },
       resources: {
-        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
-        memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) },
+        cpu: { request: kplus.Cpu.millis(SMOKE_TEST_RESOURCES.requests.cpu), limit: kplus.Cpu.millis(SMOKE_TEST_RESOURCES.limits.cpu) },
+        memory: { request: Size.mebibytes(SMOKE_TEST_RESOURCES.requests.memory), limit: Size.mebibytes(SMOKE_TEST_RESOURCES.limits.memory) },
       },
       securityContext: restrictedContainerSecurity(),
     });

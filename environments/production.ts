@@ -68,4 +68,14 @@ export const production: EnvironmentConfig = {
       neo4j: { key: 'soundcore-kcp/production/db-credentials', property: 'neo4j-uri' },
     },
   },
+  guardrails: {
+    // Reserved for the four datastores that run in the namespace outside these manifests (one pod
+    // each, at most these requests and limits): raise it with their charts' sizes.
+    unmanaged: {
+      pods: 4, requests: { cpu: '1', memory: '4Gi' }, limits: { cpu: '2', memory: '8Gi' }, services: 4, deployments: 4,
+    },
+    // What the platform grants the namespace: a component change whose release peak (plus the
+    // headroom) does not fit is a synth error (README "Namespace guardrails").
+    budget: { requests: { cpu: '32', memory: '64Gi' }, limits: { cpu: '96', memory: '128Gi' }, pods: 128 },
+  },
 };

@@ -226,6 +226,27 @@ export const secretSettingsSchema = z.discriminatedUnion('mode', [
   strict({ mode: z.literal(SecretMode.EXISTING_SECRET) }),
 ], { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${Object.values(SecretMode).join(', ')}` : undefined) });
 
+/** The namespace's guardrails: its quota's headroom and budget, and who may read it. */
+export const guardrailSettingsSchema = strict({
+  /** Percent added to every figure of the derived ResourceQuota. @default 20 */
+  headroomPercent: count().optional(),
+  /**
+   * What the platform grants the namespace at most; a derived quota above it is a synth error naming
+   * the components and figures. @default - no budget (the quota is whatever the components need)
+   */
+  budget: strict({ requests: resourceQuantities, limits: resourceQuantities, pods: count() }).optional(),
+  /**
+   * Reserved for what runs in the namespace outside these manifests (the datastores): a number of
+   * pods, the requests and limits of each (also the LimitRange's bound on one of their containers),
+   * and their Services and Deployments. @default - nothing reserved
+   */
+  unmanaged: strict({
+    pods: count(), requests: resourceQuantities, limits: resourceQuantities, services: count().optional(), deployments: count().optional(),
+  }).optional(),
+  /** Groups granted the read-only reviewer Role (workloads, pods, events, logs). @default - no reviewer Role */
+  reviewerGroups: list(text()).optional(),
+});
+
 /** One environment, as written in its file. */
 export const environmentSchema = strict({
   /** Short name, also the folder under `dist/` and the `environment` label: `staging`. */
@@ -250,6 +271,8 @@ export const environmentSchema = strict({
   network: networkSettingsSchema,
   /** Where `db-credentials` comes from. */
   secrets: secretSettingsSchema,
+  /** Quota budget and headroom, reviewer access. @default - the defaults of each field */
+  guardrails: guardrailSettingsSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

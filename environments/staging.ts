@@ -56,4 +56,11 @@ export const staging: EnvironmentConfig = {
     },
   },
   secrets: { mode: SecretMode.EXISTING_SECRET },
+  guardrails: {
+    // Reserved for the four datastores that run in the namespace outside these manifests.
+    unmanaged: {
+      pods: 4, requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' }, services: 4, deployments: 4,
+    },
+    budget: { requests: { cpu: '8', memory: '16Gi' }, limits: { cpu: '24', memory: '24Gi' }, pods: 48 },
+  },
 };

@@ -74,6 +74,12 @@ export const PRUNABLE: { readonly [kind: string]: { readonly resource: string; r
   ExternalSecret: { resource: 'externalsecrets.external-secrets.io', core: false },
 };
 
+/** The resources the deploy prunes for a folder holding `kinds`: the core ones always, custom ones while present. */
+export function pruneResources(kinds: readonly string[]): string[] {
+  const present = new Set(kinds);
+  return Object.entries(PRUNABLE).filter(([kind, p]) => p.core || present.has(kind)).map(([, p]) => p.resource);
+}
+
 /** Kinds that are not namespaced: applied, never pruned by a namespace's deploy. */
 const CLUSTER_SCOPED = new Set(['Namespace']);
 
@@ -91,8 +97,7 @@ export function renderDeployPlan(input: DeployPlanInput): string {
   if (unprunable.length > 0) {
     throw new Error(`${input.environment}: the deploy cannot prune ${unprunable.join(', ')}: add ${unprunable.length === 1 ? 'it' : 'them'} to PRUNABLE in release/deploy-plan.ts`);
   }
-  const present = new Set(objects.map((o) => o.kind));
-  const resources = Object.entries(PRUNABLE).filter(([kind, p]) => p.core || present.has(kind)).map(([, p]) => p.resource);
+  const resources = pruneResources(objects.map((o) => o.kind));
   const autoscaled = new Set(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')
     .map((o) => (o as { spec?: { scaleTargetRef?: { kind?: string; name?: string } } }).spec?.scaleTargetRef)
     .filter((ref) => ref?.kind === 'Deployment').map((ref) => ref!.name!));

@@ -52,7 +52,11 @@ function folder(state: ComponentRelease): { dir: string; objects: KubeObject[] }
   const dir = path.join(work, `run-${++n}`, 'dist', 'production');
   fs.mkdirSync(dir, { recursive: true });
   for (const [file, content] of tree) {
-    if (file.startsWith('production/')) fs.writeFileSync(path.join(dir, file.slice('production/'.length)), content);
+    if (!file.startsWith('production/')) continue;
+    // (the folder as committed, its platform/ subfolder included: `kubectl apply -f <dir>` does not descend into it)
+    const target = path.join(dir, file.slice('production/'.length));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
   }
   return { dir, objects };
 }

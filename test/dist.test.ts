@@ -36,10 +36,11 @@ describe('committed dist/', () => {
     }
   });
 
-  test('sorts the Namespace first in every environment, so `kubectl apply -f dist/<env>` works in one pass', () => {
+  test('sorts the Namespace first in every environment\'s platform folder, and config before workloads, so each `kubectl apply -f` works in one pass', () => {
     for (const env of ENVIRONMENTS) {
-      const files = [...readTree(DIST).keys()].filter((f) => f.startsWith(`${env.name}/`) && f.endsWith('.yaml')).sort();
-      expect(files[0]).toBe(`${env.name}/00-namespace-${env.namespace}.yaml`);
+      const platform = [...readTree(DIST).keys()].filter((f) => f.startsWith(`${env.name}/platform/`) && f.endsWith('.yaml')).sort();
+      expect(platform[0]).toBe(`${env.name}/platform/00-namespace-${env.namespace}.yaml`);
+      const files = [...readTree(DIST).keys()].filter((f) => f.startsWith(`${env.name}/`) && !f.includes('/platform/') && f.endsWith('.yaml')).sort();
       const kinds = files.map((f) => path.basename(f).split('-')[1]);
       expect(kinds.indexOf('configmap')).toBeLessThan(kinds.indexOf('deployment'));
       expect(kinds.lastIndexOf('service')).toBeLessThan(kinds.indexOf('ingress'));
@@ -93,7 +94,7 @@ describe('adding an environment', () => {
   test('is one more object in the registry: it synthesizes into its own folder', () => {
     const tree = synthesize([staging, production, qa]);
     const files = [...tree.keys()].filter((f) => f.startsWith('qa/'));
-    expect(files).toContain('qa/00-namespace-soundcore-kcp-qa.yaml');
+    expect(files).toContain('qa/platform/00-namespace-soundcore-kcp-qa.yaml');
     expect(files).toContain('qa/48-deployment-auth-service.yaml');
     const objs = synthObjects([qa]).get('qa')!;
     expect(find(objs, 'Deployment', 'auth-service').spec.replicas).toBe(1);
@@ -134,7 +135,7 @@ describe('writing manifests', () => {
   test('leaves an unchanged tree untouched, timestamps included', () => {
     const lines: string[] = [];
     expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
-    const file = path.join(dir, 'staging', '00-namespace-soundcore-kcp-staging.yaml');
+    const file = path.join(dir, 'staging', 'platform', '00-namespace-soundcore-kcp-staging.yaml');
     fs.utimesSync(file, new Date(0), new Date(0));
     expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
     expect(fs.statSync(file).mtimeMs).toBe(0);

@@ -17,7 +17,7 @@ import { readTree } from '../synth/output';
 import { Action, initialRelease, initRelease, ReleaseError, transition } from '../release/state';
 import { committedReleaseStates, configProblems } from './helpers';
 
-const ENVIRONMENT_FIELDS = 'name, namespace, domains, tls, nodeEnv, logLevel, defaults, components, monitoring, network, secrets';
+const ENVIRONMENT_FIELDS = 'name, namespace, domains, tls, nodeEnv, logLevel, defaults, components, monitoring, network, secrets, guardrails';
 const PINNED = 'must be a pinned tag (a version like v1.4.2 or a commit SHA), not a floating branch-like tag '
   + '(main, master, develop, development, dev, trunk, head, stable, edge, ...): what it runs changes without a change here';
 

@@ -7,6 +7,7 @@
  */
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from './availability';
 import { EnvironmentIndex } from './environment';
+import { GUARDRAIL_CHECKS } from './guardrails';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
 import { loadManifests } from './load';
 import { checkDuplicates, checkLabels, checkObjectName, checkPortNames } from './names';
@@ -79,6 +80,7 @@ export const ENVIRONMENT_CHECKS: readonly EnvironmentCheck[] = [
   checkDisruptionBudgets,
   checkDisruptionBudgetSelectors,
   checkAutoscalerTargets,
+  ...GUARDRAIL_CHECKS,
 ];
 
 /** What the gate found. */
