@@ -13,6 +13,8 @@ import { synthesize, synthesizeObjects } from '../main';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
 import { Action, ComponentRelease, Phase, transition } from '../release/state';
+import { ApiRequest, PolicyRule, resourceOf, rulesAllow } from '../constructs';
+import { DEPLOYER } from '../release/guardrails';
 import { KubeObject } from '../synth/output';
 import { ClusterScenario, writeCluster } from './cluster';
 import { committedReleaseStates } from './helpers';
@@ -61,6 +63,9 @@ function folder(state: ComponentRelease): { dir: string; objects: KubeObject[] }
   return { dir, objects };
 }
 
+/** Every kubectl call of every scenario of this file, for the deployer's Role (last test). */
+const everyCall: { call: KubectlCall; cwd: string }[] = [];
+
 interface Run { status: number | null; stdout: string; stderr: string; calls: string[]; kubectl: KubectlCall[]; cwd: string }
 
 /** Runs `sh scripts/deploy.sh <args>` with the image's tools, against a cluster. */
@@ -84,6 +89,7 @@ function deploy(args: string[], cluster: { objects: readonly KubeObject[]; scena
     },
   });
   const kubectl = fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as KubectlCall);
+  everyCall.push(...kubectl.map((call) => ({ call, cwd })));
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: kubectl.map((c) => c.args.join(' ')), kubectl, cwd };
 }
 
@@ -348,4 +354,46 @@ test('the deploy plan is next to the manifests, and kubectl does not read it', (
   expect(plan.split('\n').filter((l) => l.startsWith('traffic\t') && l.endsWith('\t-'))).toHaveLength(5);
   // one `object` line per manifest file
   expect(plan.split('\n').filter((l) => l.startsWith('object\t'))).toHaveLength(fs.readdirSync(f.dir).filter((x) => x.endsWith('.yaml')).length);
+});
+
+/** The API requests of one recorded kubectl call (the verbs of release/deploy-operations.ts's table). */
+function requestsOf(call: KubectlCall, cwd: string): ApiRequest[] {
+  const args = call.args[0] === '-n' ? call.args.slice(2) : call.args;
+  // (a bare kind is resolved by kubectl's discovery: these are the groups of the ones the script uses)
+  const BARE: { [kind: string]: string } = { deployment: 'apps', job: 'batch', horizontalpodautoscaler: 'autoscaling', service: '' };
+  const type = (t: string) => {
+    const [kind, ...group] = t.split('/')[0].split('.');
+    const plural = kind.endsWith('s') && kind !== 'ingress' ? kind : resourceOf('v1', kind, { ingress: 'ingresses' }).resource;
+    return { group: group.length > 0 ? group.join('.') : BARE[kind] ?? '', resource: plural };
+  };
+  const objectsOf = (f: string): { apiVersion: string; kind: string }[] => {
+    if (f === '-') return [JSON.parse(call.stdin!)];
+    const p = path.resolve(cwd, f);
+    const files = fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((x) => x.endsWith('.yaml')).map((x) => path.join(p, x)) : [p];
+    return files.map((x) => {
+      const text = fs.readFileSync(x, 'utf8');
+      return { apiVersion: /^apiVersion: (\S+)$/m.exec(text)![1], kind: /^kind: (\S+)$/m.exec(text)![1] };
+    });
+  };
+  const verbs = (r: { group: string; resource: string }, ...vs: ApiRequest['verb'][]) => vs.map((verb) => ({ ...r, verb }));
+  switch (args[0]) {
+    case 'get': return args[1].split(',').flatMap((t) => verbs(type(t), args[2] === undefined || args[2].startsWith('-') ? 'list' : 'get'));
+    case 'delete': return args.slice(1).flatMap((a, i) => (a.includes('/') ? verbs(type(a), 'delete', 'get') : i === 0 ? [] : verbs(type(args[1]), 'delete', 'get')));
+    case 'rollout': return verbs(type(args[2]), 'get', 'list', 'watch');
+    case 'logs': return [...verbs(type(args[1]), 'get'), { group: '', resource: 'pods', verb: 'list' }, { group: '', resource: 'pods/log', verb: 'get' }];
+    case 'apply': return objectsOf(args[args.indexOf('-f') + 1]).flatMap((o) => verbs(resourceOf(o.apiVersion, o.kind, { Ingress: 'ingresses', NetworkPolicy: 'networkpolicies' }), 'patch', 'create'));
+    default: throw new Error(`unexpected kubectl call: ${call.args.join(' ')}`);
+  }
+}
+
+test('every kubectl call of the scenarios above is allowed by the deployer\'s Role (dist/production/platform/)', () => {
+  // GIVEN the Role as synthesized (the same in every release phase: test/guardrails.test.ts)
+  const role = synthesizeObjects([production], CATALOGUE, committedReleaseStates()).get('production')!
+    .find((o) => o.kind === 'Role' && o.metadata.name === DEPLOYER) as KubeObject & { rules: PolicyRule[] };
+  expect(everyCall.length).toBeGreaterThan(50);
+  // THEN no call of the gate, hand-over, apply, prune, rollout, smoke, observe or break-glass is denied
+  const denied = everyCall.flatMap(({ call, cwd }) => requestsOf(call, cwd).filter((r) => !rulesAllow(role.rules, r)).map((r) => `${call.args.join(' ')}: ${r.verb} ${r.resource}.${r.group}`));
+  expect(denied).toEqual([]);
+  // and the calls exercised every kind of operation
+  expect(new Set(everyCall.map(({ call }) => (call.args[0] === '-n' ? call.args[2] : call.args[0])))).toEqual(new Set(['get', 'apply', 'delete', 'rollout', 'logs']));
 });
