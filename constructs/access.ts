@@ -33,6 +33,7 @@ export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
   readonly verbs: readonly ApiVerb[];
+  /** The only objects the rule applies to. @default - every object of the resources */
   readonly resourceNames?: readonly string[];
 }
 
