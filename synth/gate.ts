@@ -45,9 +45,13 @@ export interface GateRecord {
 
 const results = new WeakMap<OutputTree, { result: GateResult; ms: number; options: GateOptions }>();
 
-/** Runs the gate over synthesized objects (chart id = environment = folder). */
+/**
+ * Runs the gate over synthesized objects (chart id = environment = folder), as `ApiObject.toJson()`
+ * returned them: unshared plain data, read without a copy (validate's `ManifestOptions.unshared`).
+ */
 export function gateObjects(charts: ReadonlyMap<string, readonly KubeObject[]>, options: GateOptions = {}): GateResult {
-  return validateManifests([...charts].flatMap(([environment, objects]) => objects.map((object) => ({ file: manifestFile(environment, object), object }))), options);
+  const manifests = [...charts].flatMap(([environment, objects]) => objects.map((object) => ({ file: manifestFile(environment, object), object })));
+  return validateManifests(manifests, { ...options, unshared: true });
 }
 
 /**

@@ -124,14 +124,27 @@ export function validateTree(tree: ReadonlyMap<string, string>, options: GateOpt
   return gateResult(loadManifests(tree), [...tree.keys()], options);
 }
 
+/** Options of {@link validateManifests}. */
+export interface ManifestOptions extends GateOptions {
+  /**
+   * The caller vouches that the objects are plain JSON data (no `undefined` fields, no class
+   * instances), that no node of one is shared with another place, and that nothing changes them
+   * while the gate runs, as cdk8s' `ApiObject.toJson()` returns them (it rebuilds every object and
+   * list): the gate then reads them as they are instead of copying them first, which saves the
+   * memory of a second copy of the output.
+   * @default false
+   */
+  readonly unshared?: boolean;
+}
+
 /**
  * Validates synthesized objects in process, each with the file it is (or would be) written to: the
  * same result as {@link validateTree} over those files, without writing or parsing YAML. Never throws
  * on bad input.
  */
-export function validateManifests(manifests: Iterable<SynthesizedManifest>, options: GateOptions = {}): GateResult {
+export function validateManifests(manifests: Iterable<SynthesizedManifest>, options: ManifestOptions = {}): GateResult {
   const list = [...manifests];
-  return gateResult(manifestsOf(list), list.map((m) => m.file), options);
+  return gateResult(manifestsOf(list, { unshared: options.unshared }), list.map((m) => m.file), options);
 }
 
 function gateResult(loaded: LoadedManifests, paths: readonly string[], options: GateOptions): GateResult {

@@ -134,10 +134,11 @@ export interface SynthesizedManifest {
  * Reads synthesized objects as {@link loadManifests} reads the files they are written to, without
  * writing or parsing YAML: each object is copied with JSON semantics (so that the checks never share
  * or change the caller's objects, and `undefined` fields are dropped as the YAML writer drops them),
- * and checked for apiVersion/kind like a parsed document. Files come in the order
+ * and checked for apiVersion/kind like a parsed document. With `unshared`, the caller vouches that
+ * the objects already are such copies (see {@link ManifestOptions}) and they are read as they are. Files come in the order
  * {@link loadManifests} reads them; two objects of one file are its documents, in the given order.
  */
-export function manifestsOf(manifests: Iterable<SynthesizedManifest>): LoadedManifests {
+export function manifestsOf(manifests: Iterable<SynthesizedManifest>, options: { readonly unshared?: boolean } = {}): LoadedManifests {
   const objects: ManifestObject[] = [];
   const findings: Finding[] = [];
   const byFile = new Map<string, unknown[]>();
@@ -149,7 +150,7 @@ export function manifestsOf(manifests: Iterable<SynthesizedManifest>): LoadedMan
   }
   for (const [file, values] of [...byFile.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     values.forEach((object, index) => {
-      const copy: unknown = object === undefined ? null : JSON.parse(JSON.stringify(object));
+      const copy: unknown = object === undefined ? null : options.unshared === true ? object : JSON.parse(JSON.stringify(object));
       const read = readValue(file, copy, index, values.length > 1 ? `document ${index + 1}: ` : '');
       if ('body' in read) objects.push(read);
       else findings.push(read);
