@@ -149,9 +149,11 @@ describe('writing manifests', () => {
     const record = JSON.parse(copied.get(GATE_RECORD) ?? 'null') as GateRecord;
     copied.delete(GATE_RECORD);
     expect(copied).toEqual(readTree(path.join(dir, 'dist')));
-    // the record covers exactly the manifests of the copy: 97 objects, one per file, no findings
-    expect(Object.keys(record.files).sort()).toEqual([...copied.keys()].filter((f) => f.endsWith('.yaml')).sort());
-    expect(record.results).toEqual([{ folder: '.', result: expect.objectContaining({ objects: 97, files: 97, errors: 0, warnings: 0 }) }]);
+    // the record covers exactly the manifests of the copy: one object per file, no findings
+    const manifests = [...copied.keys()].filter((f) => f.endsWith('.yaml')).sort();
+    expect(Object.keys(record.files).sort()).toEqual(manifests);
+    expect(manifests.length).toBeGreaterThan(90);
+    expect(record.results).toEqual([{ folder: '.', result: expect.objectContaining({ objects: manifests.length, files: manifests.length, errors: 0, warnings: 0 }) }]);
   });
 });
 

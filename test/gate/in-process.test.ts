@@ -23,10 +23,12 @@ describe('the in-process gate', () => {
     const charts = synthObjects() as Map<string, KubeObject[]>;
     // WHEN the gate runs on them in process, and over the written folder
     const inProcess = gateObjects(charts);
-    const folder = validateTree(readManifestTree(DIST));
+    const written = readManifestTree(DIST);
+    const folder = validateTree(written);
     // THEN the results are identical: the same files, objects, environments and (no) findings
     expect(inProcess).toEqual(folder);
-    expect(inProcess).toMatchObject({ objects: 97, files: 97, environments: ['production', 'staging'], errors: 0, warnings: 0 });
+    expect(inProcess).toMatchObject({ objects: written.size, files: written.size, environments: ['production', 'staging'], errors: 0, warnings: 0 });
+    expect(written.size).toBeGreaterThan(90);
   });
 
   test.each(['good', 'bad/typos', 'bad/broken'])('on the objects of test/fixtures/gate/%s finds exactly what the folder gate finds', (name) => {
