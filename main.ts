@@ -24,6 +24,7 @@ import { addGuardrails, isPlatformObject } from './release/guardrails';
 import { readReleaseStates } from './release/files';
 import { Phase, strategyFor } from './release/state';
 import { UnsafeOutputError } from './synth/guards';
+import { gateOutput, gateWarnings, withGateRecord } from './synth/gate';
 import { diffTree, KubeObject, OutputTree, renderTree, synthesizeCharts, writeTree } from './synth/output';
 
 /** The project root (this file runs from the root in tests and from `.build/` when bundled). */
@@ -428,7 +429,8 @@ export function synthesize(
 ): OutputTree {
   const app = buildCheckedApp(environments, catalogue, releaseStates);
   const charts = separatePlatformObjects(synthesizeCharts(app));
-  return renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)]));
+  // the validation gate, in process on the synthesized objects; throws GateFailedError (synth/gate.ts)
+  return gateOutput(renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)])), charts);
 }
 
 /**
@@ -538,13 +540,14 @@ export function writeManifests(o: WriteOptions = {}): number {
   }
   if (o.copyTo !== undefined && path.resolve(o.copyTo) !== outdir) {
     try {
-      writeTree(o.copyTo, tree, { waitMs: o.lockWaitMs });
+      writeTree(o.copyTo, withGateRecord(tree), { waitMs: o.lockWaitMs });
     } catch (e) {
       err(`synth wrote ${shown}/, but not its copy ${o.copyTo}: ${reasonOf(e)}`);
       return 1;
     }
   }
 
+  for (const line of gateWarnings(tree)) err(line);
   const { changed, missing, extra } = diff!;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const summary = changed.length + missing.length + extra.length === 0 ? 'unchanged'

@@ -1,13 +1,17 @@
 /**
- * `npm run bench`: how fast synthesis is, measured, never asserted in tests.
+ * `npm run bench`: how fast synthesis and the validation gate are, measured, never asserted in tests.
+ * Every figure is a median over at least 7 runs (11 unless told: `npm run bench -- 9`).
  *
- * 1. `npm run synth` as a user runs it (fresh processes per run, warm bundle cache): median, min
- *    and max wall time and peak RSS over several runs; then the same without npm's own start-up.
- * 2. `cdk8s synth` through the CLI (fewer runs; the CLI alone costs most of it).
- * 3. Scaling: one generated environment with 60 and 300 components synthesized in-process, to show
- *    that cost grows linearly with the number of components.
- * 4. The validation gate over dist/ (all environments): `npm run validate` as a process, and
- *    in-process (first run, which loads the schemas, then warm).
+ * 1. Processes, paired with `kubectl kustomize` rendering the same objects (both environments, from a
+ *    copy of dist/ with a kustomization.yaml): each run times the synth process (which includes the
+ *    in-process gate), then kustomize, then the folder gate process, and the ratio of each pair is
+ *    reported, so that load from other work on the machine hits both sides alike. Then
+ *    `npm run synth` with npm's start-up, `npm run validate` (the folder gate, which `cdk8s synth` ran
+ *    after every synth before the gate moved in process), `cdk8s synth` (the CLI with its validation
+ *    plugin), the CLI's own start-up, and the synth process at 1,000 generated components.
+ * 2. Scaling: one generated environment with 60, 300, 1,000 and 2,000 components: synth (with the
+ *    gate) in-process, the gate alone on the synthesized objects, and the folder gate over the
+ *    rendered files.
  *
  * `npm run bench -- --npm-test [runs]` instead times the whole `npm test` (type-check, lint, jest,
  * the gate) end to end, 3 runs unless told: min, median and max. Opt-in, since one run takes tens
@@ -17,10 +21,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ROOT, synthesize } from '../main';
+import { ROOT, synthesize, synthesizeObjects } from '../main';
 import { ComponentSpec, DATASTORES, Host, Tier } from '../environments/catalogue';
 import { staging } from '../environments/staging';
 import { EnvironmentConfig } from '../environments/model';
+import { gateObjects } from '../synth/gate';
+import { KubeObject } from '../synth/output';
 import { readManifestTree, validateTree } from '../validate';
 
 interface Sample { readonly ms: number; readonly rssMiB: number }
@@ -52,7 +58,7 @@ function summarize(label: string, samples: Sample[]): string {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const median = ms[Math.floor(ms.length / 2)];
   const peak = Math.max(...samples.map((s) => s.rssMiB));
-  return `${label.padEnd(38)} median ${median.toFixed(0).padStart(5)} ms  min ${ms[0].toFixed(0).padStart(5)} ms  max ${ms[ms.length - 1].toFixed(0).padStart(5)} ms  peak RSS ${peak.toFixed(0)} MiB  (${samples.length} runs)`;
+  return `${label.padEnd(44)} median ${median.toFixed(0).padStart(5)} ms  min ${ms[0].toFixed(0).padStart(5)} ms  max ${ms[ms.length - 1].toFixed(0).padStart(5)} ms  peak RSS ${peak.toFixed(0)} MiB  (${samples.length} runs)`;
 }
 
 /** A staging-like environment with `n` generated backend components. */
@@ -77,20 +83,86 @@ function generated(n: number): { env: EnvironmentConfig; catalogue: ComponentSpe
   return { env: { ...staging, name: `scale-${n}`, namespace: `scale-${n}`, components: {} }, catalogue };
 }
 
-function scaling(n: number): string {
-  const { env, catalogue } = generated(n);
-  synthesize([env], catalogue); // warm-up
-  const times: number[] = [];
-  let files = 0;
-  for (let i = 0; i < 5; i++) {
-    const started = process.hrtime.bigint();
-    files = synthesize([env], catalogue).size;
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  const median = times.sort((a, b) => a - b)[2];
-  return `in-process synth, ${String(n).padStart(3)} components   median ${median.toFixed(0).padStart(5)} ms  (${files} objects, ${(median / n).toFixed(2)} ms per component)`;
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Milliseconds `f` takes. */
+function timed(f: () => void): number {
+  const started = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+const SCALE_RUNS = 7;
+
+/** In-process synth (with the gate), the gate alone and the folder gate at `n` generated components: medians of warm runs. */
+function scaling(n: number): string {
+  const { env, catalogue } = generated(n);
+  const tree = synthesize([env], catalogue); // warm-up (loads the schemas)
+  const charts = synthesizeObjects([env], catalogue) as Map<string, KubeObject[]>;
+  const synth = median(Array.from({ length: SCALE_RUNS }, () => timed(() => synthesize([env], catalogue))));
+  const gate = median(Array.from({ length: SCALE_RUNS }, () => timed(() => gateObjects(charts))));
+  const folderRuns = n >= 1000 ? 3 : SCALE_RUNS;
+  const folder = median(Array.from({ length: folderRuns }, () => timed(() => validateTree(tree))));
+  const objects = charts.get(env.name)?.length ?? 0;
+  const f = (ms: number) => `${ms.toFixed(0).padStart(5)} ms`;
+  return `${String(n).padStart(5)} components (${String(objects).padStart(4)} objects): synth with gate ${f(synth)} (${(synth / n).toFixed(2)} ms per component)  `
+    + `gate alone ${f(gate)} (${(gate / objects).toFixed(3)} ms per object)  folder gate ${f(folder)} (${folderRuns} runs)`;
+}
+
+/** `--child-synth N`: one synth of N generated components (with the gate), for the process figures. */
+function childSynth(n: number): number {
+  const { env, catalogue } = generated(n);
+  return synthesize([env], catalogue).size > 0 ? 0 : 1;
+}
+
+/** A copy of dist/'s manifests with a kustomization.yaml listing them all (both environments). */
+function kustomization(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-bench-kustomize-'));
+  const resources: string[] = [];
+  for (const [file, content] of readManifestTree(path.join(ROOT, 'dist'))) {
+    const flat = file.replace(/\//g, '__');
+    fs.writeFileSync(path.join(dir, flat), content);
+    resources.push(flat);
+  }
+  fs.writeFileSync(path.join(dir, 'kustomization.yaml'), `resources:\n${resources.map((r) => `  - ${r}`).join('\n')}\n`);
+  return dir;
+}
+
+function runOnceOutput(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** The synth process, `kubectl kustomize` of the same objects and the folder gate, run in turn; medians and median ratios. */
+function pairedWithKustomize(runs: number): string[] {
+  if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status !== 0) {
+    return ['kubectl not found: no kustomize comparison (install kubectl to get it)'];
+  }
+  const dir = kustomization();
+  try {
+    const objects = runOnceOutput('kubectl', ['kustomize', dir]).split(/^---$/m).length;
+    const triples = Array.from({ length: runs }, () => ({
+      synth: runOnce(process.execPath, ['scripts/run.js', 'main.ts']),
+      kustomize: runOnce('kubectl', ['kustomize', dir]),
+      folderGate: runOnce(process.execPath, ['scripts/run.js', 'scripts/validate.ts'], [0, 1]),
+    }));
+    return [
+      summarize('synth process (node scripts/run.js main.ts)', triples.map((t) => t.synth)),
+      summarize(`kubectl kustomize (the same ${objects} objects)`, triples.map((t) => t.kustomize)),
+      summarize('folder gate process (scripts/validate.ts)', triples.map((t) => t.folderGate)),
+      `  paired: synth, its gate included / kustomize = ${median(triples.map((t) => t.synth.ms / t.kustomize.ms)).toFixed(2)}x (median of ${runs} pairs)`,
+      `  paired: synth + folder gate process (write, then re-read) / kustomize = ${median(triples.map((t) => (t.synth.ms + t.folderGate.ms) / t.kustomize.ms)).toFixed(2)}x`,
+    ];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The folder gate over dist/ in process: the first run (which loads the schemas), then warm runs. */
 function gateInProcess(): string {
   const dist = path.join(ROOT, 'dist');
   const time = () => {
@@ -99,21 +171,9 @@ function gateInProcess(): string {
     return { ms: Number(process.hrtime.bigint() - started) / 1e6, result };
   };
   const first = time();
-  const warm = Array.from({ length: 5 }, () => time().ms).sort((a, b) => a - b)[2];
-  return `in-process gate, all environments   first ${first.ms.toFixed(0).padStart(5)} ms (loads the schemas)  warm median ${warm.toFixed(0).padStart(4)} ms  `
+  const warm = median(Array.from({ length: SCALE_RUNS }, () => time().ms));
+  return `folder gate in-process, dist/: first ${first.ms.toFixed(0)} ms (loads the schemas), warm median ${warm.toFixed(0)} ms `
     + `(${first.result.objects} objects, ${first.result.errors} errors)`;
-}
-
-function gateScaling(n: number): string {
-  const { env, catalogue } = generated(n);
-  const tree = synthesize([env], catalogue);
-  validateTree(tree); // warm-up: loads the schemas
-  const times = Array.from({ length: 5 }, () => {
-    const started = process.hrtime.bigint();
-    validateTree(tree);
-    return Number(process.hrtime.bigint() - started) / 1e6;
-  }).sort((a, b) => a - b);
-  return `in-process gate, ${String(n).padStart(3)} components    median ${times[2].toFixed(0).padStart(5)} ms  (${tree.size} objects, ${(times[2] / tree.size).toFixed(2)} ms per object)`;
 }
 
 /**
@@ -153,21 +213,28 @@ export function main(args: string[]): number {
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
+  if (args[0] === '--child-synth') return childSynth(Number(args[1]));
   const runs = Number(args[0] ?? 11);
+  if (!Number.isInteger(runs) || runs < 7) {
+    process.stderr.write(`usage: npm run bench -- [runs]   (runs: a whole number >= 7, got "${args[0]}")\n`);
+    return 64;
+  }
   const node = process.execPath;
-  runOnce(node, ['scripts/run.js', 'main.ts']); // warm the bundle cache, as any second synth is
+  // warm the bundle caches, as any second run is
+  runOnce(node, ['scripts/run.js', 'main.ts']);
+  runOnce(node, ['scripts/run.js', 'scripts/validate.ts'], [0, 1]);
+  runOnce(node, ['scripts/run.js', 'scripts/bench.ts', '--child-synth', '60']);
   const lines = [
     header(),
+    ...pairedWithKustomize(runs),
     summarize('npm run synth', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'synth']))),
-    summarize('  of which ours (node scripts/run.js)', Array.from({ length: runs }, () => runOnce(node, ['scripts/run.js', 'main.ts']))),
+    summarize('npm run validate (the folder gate)', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'validate'], [0, 1]))),
     // cdk8s synth runs the validation gate plugin; it exits 2 while the gate has findings.
-    summarize('cdk8s synth (CLI, with the gate)', Array.from({ length: Math.max(3, Math.floor(runs / 3)) }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth'], [0, 2]))),
-    summarize('npm run validate (all environments)', Array.from({ length: runs }, () => runOnce('npm', ['run', '-s', 'validate'], [0, 1]))),
-    summarize('  of which ours (node scripts/run.js)', Array.from({ length: runs }, () => runOnce(node, ['scripts/run.js', 'scripts/validate.ts'], [0, 1]))),
+    summarize('cdk8s synth (CLI, with the gate plugin)', Array.from({ length: runs }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth'], [0, 2]))),
+    summarize('  the CLI alone (cdk8s --version)', Array.from({ length: runs }, () => runOnce(node, ['node_modules/.bin/cdk8s', '--version']))),
+    summarize('synth process, 1,000 generated components', Array.from({ length: SCALE_RUNS }, () => runOnce(node, ['scripts/run.js', 'scripts/bench.ts', '--child-synth', '1000']))),
     gateInProcess(),
-    scaling(60),
-    scaling(300),
-    gateScaling(300),
+    ...[60, 300, 1000, 2000].map(scaling),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -54,6 +54,11 @@ export function synthesizeCharts(app: App): Map<string, KubeObject[]> {
   return result;
 }
 
+/** The file of `obj` in the output tree: `<environment>/<NN>-<kind>-<name>.yaml`. */
+export function manifestFile(environment: string, obj: KubeObject): string {
+  return `${environment}/${kindOrder(obj.kind)}-${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`;
+}
+
 /** Extensions `kubectl apply -f <folder>` reads; documents must not use them. */
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -70,7 +75,7 @@ export function renderTree(charts: Map<string, KubeObject[]>, documents: Readonl
     const seen = new Map<string, string>();
     for (const obj of objects) {
       const identity = `${obj.apiVersion}/${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-      const file = `${environment}/${kindOrder(obj.kind)}-${obj.kind.toLowerCase()}-${obj.metadata.name}.yaml`;
+      const file = manifestFile(environment, obj);
       if (seen.has(identity) || tree.has(file)) {
         throw new Error(`${environment}: two objects would be written as ${identity} (${file}); names must be unique per kind`);
       }

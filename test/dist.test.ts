@@ -6,6 +6,7 @@ import { ROOT, synthesize, writeManifests } from '../main';
 import { ENVIRONMENTS, EnvironmentConfig } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
+import { GATE_RECORD, GateRecord } from '../synth/gate';
 import { diffTree, readTree, renderTree } from '../synth/output';
 import { find, synthObjects } from './helpers';
 
@@ -142,10 +143,18 @@ describe('writing manifests', () => {
     expect(lines[1]).toMatch(/: \d+ files, unchanged \(/);
   });
 
-  test('writes a copy for the cdk8s CLI when asked to', () => {
+  test('writes a copy for the cdk8s CLI when asked to, with the gate result for its validation plugin', () => {
     const copy = path.join(dir, 'cli');
     expect(writeManifests({ outdir: path.join(dir, 'dist'), copyTo: copy, out: () => undefined })).toBe(0);
-    expect(readTree(copy)).toEqual(readTree(path.join(dir, 'dist')));
+    const copied = readTree(copy);
+    const record = JSON.parse(copied.get(GATE_RECORD) ?? 'null') as GateRecord;
+    copied.delete(GATE_RECORD);
+    expect(copied).toEqual(readTree(path.join(dir, 'dist')));
+    // the record covers exactly the manifests of the copy: one object per file, no findings
+    const manifests = [...copied.keys()].filter((f) => f.endsWith('.yaml')).sort();
+    expect(Object.keys(record.files).sort()).toEqual(manifests);
+    expect(manifests.length).toBeGreaterThan(90);
+    expect(record.results).toEqual([{ folder: '.', result: expect.objectContaining({ objects: manifests.length, files: manifests.length, errors: 0, warnings: 0 }) }]);
   });
 });
 

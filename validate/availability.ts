@@ -6,7 +6,7 @@
 import { EnvironmentIndex } from './environment';
 import { asObject, asString, Finding, findingAt, JsonPath, ManifestObject, valueAt } from './findings';
 import { groupOf } from './registry';
-import { describeLabels, describeSelector, labelSelectorMatches, podTemplateOf } from './workloads';
+import { describeLabels, describeSelector, podTemplateOf } from './workloads';
 
 /** Kinds whose replicas a PodDisruptionBudget protects (and an HPA can scale). */
 export const REPLICATED_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
@@ -20,14 +20,27 @@ function targetOf(hpa: ManifestObject): { kind: string; name: string; group: str
   return { kind: asString(ref.kind) ?? '', name: asString(ref.name) ?? '', group: groupOf(asString(ref.apiVersion) ?? '') };
 }
 
+/** The autoscalers of `env` by the namespace, kind and name they target (in their order). */
+function autoscalersByTarget(env: EnvironmentIndex): Map<string, ManifestObject[]> {
+  const byTarget = new Map<string, ManifestObject[]>();
+  for (const hpa of autoscalers(env)) {
+    const target = targetOf(hpa);
+    const key = targetKey(hpa.namespace, target.kind, target.name);
+    byTarget.set(key, [...(byTarget.get(key) ?? []), hpa]);
+  }
+  return byTarget;
+}
+
+function targetKey(namespace: string | undefined, kind: string, name: string): string {
+  return JSON.stringify([namespace ?? null, kind, name]);
+}
+
 /** The most replicas `workload` can run: its own `replicas` (default 1) or the maxReplicas of an HPA targeting it. */
-function maxReplicas(env: EnvironmentIndex, workload: ManifestObject): { count: number; path: JsonPath; why: string } {
+function maxReplicas(byTarget: Map<string, ManifestObject[]>, workload: ManifestObject): { count: number; path: JsonPath; why: string } {
   const replicas = asObject(workload.body.spec).replicas;
   const own = typeof replicas === 'number' ? replicas : 1;
   let best = { count: own, path: ['spec', 'replicas'] as JsonPath, why: `runs ${own} replicas` };
-  for (const hpa of autoscalers(env)) {
-    const target = targetOf(hpa);
-    if (hpa.namespace !== workload.namespace || target.kind !== workload.kind || target.name !== workload.name) continue;
+  for (const hpa of byTarget.get(targetKey(workload.namespace, workload.kind, workload.name)) ?? []) {
     const max = asObject(hpa.body.spec).maxReplicas;
     if (typeof max === 'number' && max > best.count) best = { count: max, path: [], why: `scales up to ${max} replicas (HorizontalPodAutoscaler ${hpa.name})` };
   }
@@ -36,14 +49,19 @@ function maxReplicas(env: EnvironmentIndex, workload: ManifestObject): { count: 
 
 /** Every workload that can run more than one replica has a PodDisruptionBudget selecting its pods. */
 export function checkDisruptionBudgets(env: EnvironmentIndex): Finding[] {
-  const budgets = env.ofKind('policy', 'PodDisruptionBudget');
+  const byTarget = autoscalersByTarget(env);
+  // each budget's pods, found once by label index, give each workload its budgets (in budget order)
+  const budgetsOf = new Map<ManifestObject, ManifestObject[]>();
+  for (const pdb of env.ofKind('policy', 'PodDisruptionBudget')) {
+    for (const pod of env.podIndex(pdb.namespace).selectedBy(asObject(pdb.body.spec).selector)) {
+      budgetsOf.set(pod.owner, [...(budgetsOf.get(pod.owner) ?? []), pdb]);
+    }
+  }
   return env.objects.filter((o) => REPLICATED_KINDS.has(o.kind)).flatMap((workload) => {
-    const max = maxReplicas(env, workload);
+    const max = maxReplicas(byTarget, workload);
     if (max.count <= 1) return [];
-    const pod = podTemplateOf(workload);
-    const labels = pod?.labels ?? {};
-    const covering = budgets.filter((pdb) => pdb.namespace === workload.namespace
-      && labelSelectorMatches(asObject(pdb.body.spec).selector, labels));
+    const labels = podTemplateOf(workload)?.labels ?? {};
+    const covering = budgetsOf.get(workload) ?? [];
     const selector = asObject(workload.body.spec).selector;
     const pods = selector === undefined ? `labels ${describeLabels(labels) || 'none'}` : `selector ${describeSelector(selector)}`;
     if (covering.length > 1) {
@@ -60,7 +78,7 @@ export function checkDisruptionBudgets(env: EnvironmentIndex): Finding[] {
 export function checkDisruptionBudgetSelectors(env: EnvironmentIndex): Finding[] {
   return env.ofKind('policy', 'PodDisruptionBudget').flatMap((pdb) => {
     const selector = asObject(pdb.body.spec).selector;
-    if (env.podsIn(pdb.namespace).some((pod) => labelSelectorMatches(selector, pod.labels))) return [];
+    if (env.podIndex(pdb.namespace).anySelectedBy(selector)) return [];
     return [findingAt(pdb, 'disruption/pdb-selector', ['spec', 'selector'],
       `selects no pods: no pod template in namespace ${pdb.namespace ?? '(none)'} matches ${describeSelector(selector)}`)];
   });

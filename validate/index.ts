@@ -3,13 +3,14 @@
  * schemas, the restricted Pod Security Standard, and the references between objects.
  *
  *   npm run validate                 (scripts/validate.ts)
- *   validateTree(readManifestTree('dist'))   (in-process, as the tests do)
+ *   validateTree(readManifestTree('dist'))   (a folder, in-process, as the tests do)
+ *   validateManifests([{ file, object }])     (synthesized objects, before anything is written)
  */
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from './availability';
 import { EnvironmentIndex } from './environment';
 import { GUARDRAIL_CHECKS } from './guardrails';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
-import { loadManifests } from './load';
+import { environmentOf, isManifestFile, LoadedManifests, loadManifests, manifestsOf, SynthesizedManifest } from './load';
 import { checkDuplicates, checkLabels, checkObjectName, checkPortNames } from './names';
 import { checkPodSecurity } from './pod-security';
 import { checkConfigReferences, checkNamespaces, checkOutOfBandSecretsAnnotation } from './references';
@@ -27,8 +28,10 @@ export { compareFindings, describeObject, findingAt, formatFinding, formatPath }
 export type { Finding, Json, JsonObject, JsonPath, ManifestObject, Segment, Severity } from './findings';
 export { FIELD_DELTAS, KUBERNETES_KINDS, KUBERNETES_VERSION, SCHEMA_SOURCE } from './kubernetes';
 export type { FieldDelta } from './kubernetes';
-export { environmentOf, loadManifests, readManifestTree } from './load';
-export type { LoadedManifests } from './load';
+export { environmentOf, loadManifests, manifestsOf, readManifestTree } from './load';
+export type { LoadedManifests, SynthesizedManifest } from './load';
+export { LabelIndex } from './selectors';
+export type { Labels } from './selectors';
 export { POD_SECURITY_CONTROLS } from './pod-security';
 export type { PodSecurityControl, Violation } from './pod-security';
 export { SchemaRegistry } from './registry';
@@ -120,14 +123,40 @@ export function validateObjects(objects: readonly ManifestObject[], options: Gat
 
 /** Validates a tree of manifest files (relative path -> content), e.g. `readTree('dist')`. Never throws on bad input. */
 export function validateTree(tree: ReadonlyMap<string, string>, options: GateOptions = {}): GateResult {
-  const loaded = loadManifests(tree);
+  return gateResult(loadManifests(tree), [...tree.keys()], options);
+}
+
+/** Options of {@link validateManifests}. */
+export interface ManifestOptions extends GateOptions {
+  /**
+   * The caller vouches that the objects are plain JSON data (no `undefined` fields, no class
+   * instances), that no node of one is shared with another place, and that nothing changes them
+   * while the gate runs, as cdk8s' `ApiObject.toJson()` returns them (it rebuilds every object and
+   * list): the gate then reads them as they are instead of copying them first, which saves the
+   * memory of a second copy of the output.
+   * @default false
+   */
+  readonly unshared?: boolean;
+}
+
+/**
+ * Validates synthesized objects in process, each with the file it is (or would be) written to: the
+ * same result as {@link validateTree} over those files, without writing or parsing YAML. Never throws
+ * on bad input.
+ */
+export function validateManifests(manifests: Iterable<SynthesizedManifest>, options: ManifestOptions = {}): GateResult {
+  const list = [...manifests];
+  return gateResult(manifestsOf(list, { unshared: options.unshared }), list.map((m) => m.file), options);
+}
+
+function gateResult(loaded: LoadedManifests, paths: readonly string[], options: GateOptions): GateResult {
   const findings = [...loaded.findings, ...validateObjects(loaded.objects, options)].sort(compareFindings);
-  const files = [...tree.keys()].filter((f) => /\.ya?ml$/i.test(f));
+  const files = [...new Set(paths.filter(isManifestFile))];
   return {
     findings,
     objects: loaded.objects.length,
     files: files.length,
-    environments: [...new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/')) : '')))].sort(),
+    environments: [...new Set(files.map(environmentOf))].sort(),
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
   };

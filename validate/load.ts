@@ -66,6 +66,11 @@ function readDocument(file: string, doc: YAML.Document.Parsed, index: number, wh
   } catch (e) {
     return fileFinding(file, 'yaml/syntax', `${where}cannot be read: ${(e as Error).message}`);
   }
+  return readValue(file, value, index, where);
+}
+
+/** The object in one document's value (a JSON copy no other document shares), or the finding that explains why there is none. */
+function readValue(file: string, value: unknown, index: number, where: string): ManifestObject | Finding {
   if (value === null || value === undefined) {
     return fileFinding(file, 'yaml/empty-document', `${where}empty document (kubectl skips it)`, 'warning');
   }
@@ -111,6 +116,42 @@ export function loadManifests(tree: ReadonlyMap<string, string>): LoadedManifest
     if (documents.length === 0) findings.push(fileFinding(file, 'yaml/empty-document', 'contains no document', 'warning'));
     documents.forEach((doc, index) => {
       const read = readDocument(file, doc, index, documents.length > 1 ? `document ${index + 1}: ` : '');
+      if ('body' in read) objects.push(read);
+      else findings.push(read);
+    });
+  }
+  return { objects, findings };
+}
+
+/** One synthesized object and the file it is written to (relative to the output folder), e.g. `staging/48-deployment-frontend.yaml`. */
+export interface SynthesizedManifest {
+  readonly file: string;
+  /** The object as synthesized (JSON-shaped: what the file's YAML reads back as). */
+  readonly object: unknown;
+}
+
+/**
+ * Reads synthesized objects as {@link loadManifests} reads the files they are written to, without
+ * writing or parsing YAML: each object is copied with JSON semantics (so that the checks never share
+ * or change the caller's objects, and `undefined` fields are dropped as the YAML writer drops them),
+ * and checked for apiVersion/kind like a parsed document. With `unshared`, the caller vouches that
+ * the objects already are such copies (see {@link ManifestOptions}) and they are read as they are. Files come in the order
+ * {@link loadManifests} reads them; two objects of one file are its documents, in the given order.
+ */
+export function manifestsOf(manifests: Iterable<SynthesizedManifest>, options: { readonly unshared?: boolean } = {}): LoadedManifests {
+  const objects: ManifestObject[] = [];
+  const findings: Finding[] = [];
+  const byFile = new Map<string, unknown[]>();
+  for (const { file, object } of manifests) {
+    if (!isManifestFile(file)) continue;
+    const list = byFile.get(file);
+    if (list === undefined) byFile.set(file, [object]);
+    else list.push(object);
+  }
+  for (const [file, values] of [...byFile.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    values.forEach((object, index) => {
+      const copy: unknown = object === undefined ? null : options.unshared === true ? object : JSON.parse(JSON.stringify(object));
+      const read = readValue(file, copy, index, values.length > 1 ? `document ${index + 1}: ` : '');
       if ('body' in read) objects.push(read);
       else findings.push(read);
     });

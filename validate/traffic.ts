@@ -7,7 +7,7 @@ import { PODS_MANAGED_ELSEWHERE_ANNOTATION } from '../constructs/network';
 import { EnvironmentIndex, inNamespace } from './environment';
 import { asArray, asObject, asString, Finding, findingAt, JsonObject, JsonPath, ManifestObject } from './findings';
 import {
-  containersOf, describeLabels, describeSelector, labelSelectorMatches, mapSelects, ownerName, PodTemplate,
+  containersOf, describeLabels, describeSelector, ownerName, PodTemplate,
 } from './workloads';
 
 /** A set of labels, e.g. the labels Prometheus selects ServiceMonitors by. */
@@ -49,7 +49,7 @@ export function checkServiceSelectors(env: EnvironmentIndex): Finding[] {
     const spec = asObject(service.body.spec);
     const selector = stringMap(spec.selector);
     if (spec.type === 'ExternalName' || Object.keys(selector).length === 0) return [];
-    if (env.podsIn(service.namespace).some((pod) => mapSelects(selector, pod.labels))) return [];
+    if (env.podIndex(service.namespace).matchedBy(selector).length > 0) return [];
     return [findingAt(service, 'service/selector', ['spec', 'selector'],
       `selects no pods: no pod template in namespace ${service.namespace ?? '(none)'} has the labels ${describeLabels(selector)}`)];
   });
@@ -61,7 +61,7 @@ export function checkServiceTargetPorts(env: EnvironmentIndex): Finding[] {
     const spec = asObject(service.body.spec);
     const selector = stringMap(spec.selector);
     if (spec.type === 'ExternalName' || Object.keys(selector).length === 0) return [];
-    const pods = env.podsIn(service.namespace).filter((pod) => mapSelects(selector, pod.labels));
+    const pods = env.podIndex(service.namespace).matchedBy(selector);
     return asArray(spec.ports).flatMap((p, i) => {
       const port = asObject(p);
       const target = port.targetPort ?? port.port;
@@ -123,9 +123,8 @@ function monitoredNamespaces(monitor: ManifestObject): ReadonlySet<string | unde
 function selectedServices(env: EnvironmentIndex, monitor: ManifestObject): ManifestObject[] {
   const namespaces = monitoredNamespaces(monitor);
   const selector = asObject(monitor.body.spec).selector;
-  return env.ofKind('', 'Service')
-    .filter((s) => namespaces === null || namespaces.has(s.namespace))
-    .filter((s) => labelSelectorMatches(selector, labelsOf(s)));
+  return env.labelIndex('', 'Service').selectedBy(selector)
+    .filter((s) => namespaces === null || namespaces.has(s.namespace));
 }
 
 /** Every ServiceMonitor selects at least one Service of the namespaces it watches. */
@@ -170,9 +169,9 @@ export function checkNetworkPolicySelectors(env: EnvironmentIndex): Finding[] {
     // pods deployed by something else (a datastore run by another team), declared on the policy
     if (asString(asObject(asObject(policy.body.metadata).annotations)[PODS_MANAGED_ELSEWHERE_ANNOTATION]) !== undefined) return [];
     const selector = asObject(policy.body.spec).podSelector;
-    const pods = env.podsIn(policy.namespace);
-    if (pods.some((pod) => labelSelectorMatches(selector, pod.labels))) return [];
-    const why = pods.length === 0 ? `namespace ${policy.namespace ?? '(none)'} has no pods` : `no pod template matches ${describeSelector(selector)}`;
+    const pods = env.podIndex(policy.namespace);
+    if (pods.anySelectedBy(selector)) return [];
+    const why = pods.items.length === 0 ? `namespace ${policy.namespace ?? '(none)'} has no pods` : `no pod template matches ${describeSelector(selector)}`;
     return [findingAt(policy, 'network-policy/pod-selector', ['spec', 'podSelector'], `selects no pods: ${why}`)];
   });
 }

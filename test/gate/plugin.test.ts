@@ -1,6 +1,10 @@
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { gateOutput, withGateRecord } from '../../synth/gate';
+import { KubeObject, renderTree } from '../../synth/output';
 import { readManifestTree, validateTree } from '../../validate';
-import { manifestRoot, PluginContext, toViolations, ValidationGate, Violation } from '../../validate/cdk8s-plugin';
+import { GATE_RECORD, manifestRoot, PluginContext, recordedGate, toViolations, ValidationGate, Violation } from '../../validate/cdk8s-plugin';
 import { FIXTURES } from './helpers';
 
 const BAD = path.join(FIXTURES, 'bad');
@@ -45,5 +49,41 @@ describe('the cdk8s validation plugin', () => {
       expect.stringContaining('broken/11-empty.yaml'),
       expect.stringContaining('broken/14-multi.yaml'),
     ]);
+  });
+
+  describe('the result the app recorded in the CLI folder', () => {
+    let dir: string;
+    let manifests: string[];
+    beforeEach(() => {
+      // GIVEN a CLI folder as the app writes it: one Namespace per environment, and the gate's record
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-plugin-'));
+      const charts = new Map<string, KubeObject[]>(['a', 'b'].map((env) => [env, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: env } }]]));
+      const tree = withGateRecord(gateOutput(renderTree(charts), charts));
+      for (const [file, content] of tree) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), content);
+      }
+      manifests = [...tree.keys()].filter((f) => f.endsWith('.yaml')).map((f) => path.join(dir, f));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test('is used for exactly the manifests it covers, instead of running the gate again', () => {
+      expect(fs.existsSync(path.join(dir, GATE_RECORD))).toBe(true);
+      expect(recordedGate(dir, manifests, {})).toEqual({
+        kubernetesVersion: '1.28', ms: expect.any(Number),
+        results: [{ folder: '.', result: { findings: [], objects: 2, files: 2, environments: ['a', 'b'], errors: 0, warnings: 0 } }],
+      });
+      expect(recordedGate(dir, manifests, { serviceMonitorLabels: { release: 'prometheus' } })).toBeDefined();
+    });
+
+    test('is not used when a manifest changed, is missing or is extra, or other ServiceMonitor labels are asked for', () => {
+      expect(recordedGate(dir, manifests.slice(1), {})).toBeUndefined();
+      expect(recordedGate(dir, [...manifests, path.join(dir, 'c', 'x.yaml')], {})).toBeUndefined();
+      expect(recordedGate(dir, manifests, { serviceMonitorLabels: { team: 'platform' } })).toBeUndefined();
+      fs.appendFileSync(manifests[0], '  labels: {}\n');
+      expect(recordedGate(dir, manifests, {})).toBeUndefined();
+      fs.rmSync(path.join(dir, GATE_RECORD));
+      expect(recordedGate(dir, manifests.slice(1), {})).toBeUndefined();
+    });
   });
 });

@@ -36,3 +36,16 @@ export declare function manifestRoot(manifests: readonly string[]): string;
 
 /** One cdk8s violation per error finding. */
 export declare function toViolations(root: string, findings: readonly Finding[]): Violation[];
+
+/** The file in which the app leaves its in-process gate result for the plugin. */
+export declare const GATE_RECORD: string;
+
+/** What `npm run validate -- --json` prints. */
+export interface GateOutput {
+  readonly kubernetesVersion: string;
+  readonly results: ReadonlyArray<{ readonly folder: string; readonly result: import('../index').GateResult }>;
+  readonly ms: number;
+}
+
+/** The gate output the app recorded in `root` for exactly `manifests` and `props`, if any. */
+export declare function recordedGate(root: string, manifests: readonly string[], props: ValidationGateProps): GateOutput | undefined;

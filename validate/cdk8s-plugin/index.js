@@ -6,11 +6,17 @@
 //       version: 0.0.0
 //       class: ValidationGate
 //
-// The CLI `require`s plain JavaScript, so this file only adapts: it runs the TypeScript gate through
-// scripts/run.js (the same cached esbuild bundle `npm run validate` uses) on the folder the CLI wrote,
-// and turns each error into a cdk8s violation. Warnings are logged and do not fail the synth.
+// The CLI `require`s plain JavaScript, so this file only adapts. The app already ran the gate in
+// process on the objects it synthesized (synth/gate.ts) and left the result in the CLI's folder as
+// .validation-gate.json, with the SHA-1 of every manifest it covers: when the manifests the CLI
+// hands over are exactly those, with the same ServiceMonitor labels, that result is used. Otherwise
+// (another app, edited files, other properties) the TypeScript gate runs through scripts/run.js (the
+// same cached esbuild bundle `npm run validate` uses) on the folder the CLI wrote. Either way each
+// error becomes a cdk8s violation; warnings are logged and do not fail the synth.
 'use strict';
 const { spawnSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -60,6 +66,44 @@ function runGate(root, props) {
   return JSON.parse(child.stdout);
 }
 
+/** The file in which synth/gate.ts leaves the in-process result (GATE_RECORD there). */
+const GATE_RECORD = '.validation-gate.json';
+const DEFAULT_SERVICE_MONITOR_LABELS = { release: 'prometheus' };
+
+function sameLabels(a, b) {
+  const keys = Object.keys(a).sort();
+  return JSON.stringify(keys) === JSON.stringify(Object.keys(b).sort()) && keys.every((k) => a[k] === b[k]);
+}
+
+/**
+ * The gate's output recorded by the app for exactly `manifests` (same files, same contents) and
+ * these properties, or undefined when there is none or it does not fit.
+ */
+function recordedGate(root, manifests, props) {
+  let record;
+  try {
+    record = JSON.parse(fs.readFileSync(path.join(root, GATE_RECORD), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (record === null || record.format !== 1 || typeof record.files !== 'object' || record.files === null) return undefined;
+  if (!sameLabels(props.serviceMonitorLabels ?? DEFAULT_SERVICE_MONITOR_LABELS, record.serviceMonitorLabels ?? {})) return undefined;
+  const files = manifests.map((m) => path.relative(root, path.resolve(m)).split(path.sep).join('/'));
+  if (new Set(files).size !== Object.keys(record.files).length) return undefined;
+  for (const file of files) {
+    const expected = record.files[file];
+    if (typeof expected !== 'string') return undefined;
+    let content;
+    try {
+      content = fs.readFileSync(path.join(root, file));
+    } catch {
+      return undefined;
+    }
+    if (crypto.createHash('sha1').update(content).digest('hex') !== expected) return undefined;
+  }
+  return { kubernetesVersion: record.kubernetesVersion, results: record.results, ms: record.ms };
+}
+
 /** cdk8s validation plugin running the project's validation gate. */
 class ValidationGate {
   /** @param {{ serviceMonitorLabels?: Record<string, string> }} props from `properties:` in cdk8s.yaml */
@@ -71,7 +115,7 @@ class ValidationGate {
     const root = manifestRoot(context.manifests);
     let output;
     try {
-      output = runGate(root, this.props);
+      output = recordedGate(root, context.manifests, this.props) ?? runGate(root, this.props);
     } catch (e) {
       context.report.addViolation({
         ruleName: 'gate/failed', recommendation: String(e.message), fix: 'Run `npm run validate` to see the error.',
@@ -99,4 +143,4 @@ class ValidationGate {
   }
 }
 
-module.exports = { ValidationGate, manifestRoot, toViolations };
+module.exports = { GATE_RECORD, ValidationGate, manifestRoot, recordedGate, toViolations };
