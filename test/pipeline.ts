@@ -329,7 +329,7 @@ export function writeKubectlStub(dir: string): void {
     '      # (which also parses them: dist/ is parsed by its own tests)',
     '      if [ -n "$plain" ] && [ -d "$src" ]; then',
     '        printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
-    '        for f in "$src"/*.yaml; do b=${f##*/}; b=${b#*-}; printf \'%s/%s serverside-applied\\n\' "${b%%-*}" "${b#*-}" | sed \'s/\\.yaml / /\'; done',
+    '        for f in "$src"/*.yaml; do b=${f##*/}; b=${b#*-}; b=${b%.yaml}; printf \'%s/%s serverside-applied\\n\' "${b%%-*}" "${b#*-}"; done',
     '        exit 0',
     '      fi ;;',
     '    "rollout status") case $w3 in deployment/*) [ -z "$w4" ] && answer="deployment \\"${w3#deployment/}\\" successfully rolled out" ;; esac ;;',
