@@ -33,7 +33,25 @@ import { AlertRuleTest, InputSeries, promtool } from './promtool';
 jest.setTimeout(60_000);
 
 /** The upstream rule files, as ../shared/reference/SOURCES.md lists them. */
-const REFERENCE = path.resolve(ROOT, '..', 'shared', 'reference', 'kube-prometheus');
+const REFERENCE = referenceFolder(path.join('reference', 'kube-prometheus'));
+
+/**
+ * The team's shared reference data (`shared/` beside the project: `../shared/<sub>` from a checkout
+ * in the workspace; a clone elsewhere looks in each folder above it, then `$KCP_SHARED_DIR`, then
+ * /work/shared). Never copied into the project; missing, the suite fails saying where it looked.
+ */
+function referenceFolder(sub: string): string {
+  const candidates: string[] = [];
+  if (process.env.KCP_SHARED_DIR) candidates.push(path.join(process.env.KCP_SHARED_DIR, sub));
+  for (let dir = path.dirname(ROOT); ; dir = path.dirname(dir)) {
+    candidates.push(path.join(dir, 'shared', sub));
+    if (path.dirname(dir) === dir) break;
+  }
+  candidates.push(path.join('/work', 'shared', sub));
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (found === undefined) throw new Error(`the upstream rule files are not in ${candidates.join(', ')}: set KCP_SHARED_DIR to the shared/ folder`);
+  return found;
+}
 const RULE_FILES = ['kubePrometheus-prometheusRule.yaml', 'kubeStateMetrics-prometheusRule.yaml', 'kubernetesControlPlane-prometheusRule.yaml'];
 
 interface UpstreamRule {
