@@ -427,10 +427,23 @@ export function synthesize(
   catalogue: readonly ComponentSpec[] = CATALOGUE,
   releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
 ): OutputTree {
+  return synthesizeOutput(environments, catalogue, releaseStates).tree;
+}
+
+/**
+ * One synthesis, both results: the rendered `dist/` tree (gated, as {@link synthesize}) and the
+ * objects of each folder (`<environment>` and `<environment>/platform`) it was rendered from.
+ */
+export function synthesizeOutput(
+  environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
+  catalogue: readonly ComponentSpec[] = CATALOGUE,
+  releaseStates: ReleaseStates = readReleaseStates(ROOT, environments),
+): { readonly tree: OutputTree; readonly objects: ReadonlyMap<string, KubeObject[]> } {
   const app = buildCheckedApp(environments, catalogue, releaseStates);
   const charts = separatePlatformObjects(synthesizeCharts(app));
   // the validation gate, in process on the synthesized objects; throws GateFailedError (synth/gate.ts)
-  return gateOutput(renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)])), charts);
+  const tree = gateOutput(renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)])), charts);
+  return { tree, objects: charts };
 }
 
 /**

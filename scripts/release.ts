@@ -22,7 +22,7 @@
  * staging has a typo).
  */
 import * as path from 'path';
-import { ROOT, synthesize, synthesizeObjects } from '../main';
+import { ROOT, separatePlatformObjects, synthesizeObjects, synthesizeOutput } from '../main';
 import {
   CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, own, ReleaseMode, ReleaseStates, ResolvedEnvironment,
   resolveEnvironments,
@@ -222,9 +222,12 @@ function releaseHoldingLock(
   let tree: OutputTree;
   try {
     // (before `init` the environment is invalid: there is nothing to compare with)
-    before = action !== Action.INIT ? synthesizeObjects(only, catalogue, { [env.name]: states[env.name] }).get(env.name)! : undefined;
-    after = synthesizeObjects(only, catalogue, newStates).get(env.name)!;
-    tree = synthesize(only, catalogue, newStates);
+    // (two syntheses: the environment as it is, for the description, and as the step leaves it)
+    before = action !== Action.INIT
+      ? separatePlatformObjects(synthesizeObjects(only, catalogue, { [env.name]: states[env.name] })).get(env.name)! : undefined;
+    const output = synthesizeOutput(only, catalogue, newStates);
+    after = output.objects.get(env.name)!;
+    tree = output.tree;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UnsafeOutputError) return fail(e.message);
     throw e;
