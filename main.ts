@@ -10,7 +10,7 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  AvailabilityAlerts, COLOUR_LABEL, CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort,
+  AlertRouting, AvailabilityAlerts, COLOUR_LABEL, CredentialsSecret, EndpointRole, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer, NetworkPort,
   otherColour, PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
   SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, smokeTestInstance, TlsIngress, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
@@ -19,6 +19,8 @@ import {
   IMAGE_REGISTRY, kcpSlos, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
   SLO_TEAMS, usedDatastores,
 } from './environments';
+import { ALERTING_REMOTE_REFS, alertingFor } from './environments/alerting';
+import { runbookDocuments } from './release/runbooks';
 import { renderDeployPlan, TrafficGate } from './release/deploy-plan';
 import { addGuardrails, isPlatformObject } from './release/guardrails';
 import { readReleaseStates } from './release/files';
@@ -237,11 +239,26 @@ export class KcpEnvironmentChart extends Chart {
       const smoke = new TrafficPeer(this, 'SmokeTestTraffic', { network, name: SMOKE_TEST_APP, peer: NetworkPeer.pods({ app: SMOKE_TEST_APP }) });
       for (const target of smokeTargets) smoke.connectTo(target, { description: 'smoke test' });
     }
+    // Alert routing by team and severity (after every alert rule: a rule of a team without a route
+    // is a synth error), its receivers' Secret, and the runbook pages (README "Alert routing").
+    const routing = new AlertRouting(this, 'AlertRouting', {
+      name: `${PROJECT}-routing`, labels: { 'app.kubernetes.io/part-of': PROJECT }, context: `environment ${env.name}`, ...alertingFor(env.name),
+    });
+    const receiverSecrets = [...routing.secretKeys].map(([name, keys]) => new CredentialsSecret(this, `ReceiverSecret-${name}`, {
+      name, keys, labels: { 'app.kubernetes.io/part-of': PROJECT },
+      source: env.secrets.mode === SecretMode.EXTERNAL_SECRET
+        ? SecretSource.externalSecret({
+          store: SecretStoreRef.of(env.secrets.store.kind, env.secrets.store.name), apiVersion: env.secrets.apiVersion,
+          remoteRefs: Object.fromEntries(keys.map((k) => [k, ALERTING_REMOTE_REFS[k]])),
+        })
+        : SecretSource.existingSecret(),
+    }));
+    for (const s of receiverSecrets.filter((x) => x.externalSecret === undefined)) namespace.declareOutOfBandSecret(s.name, s.keys);
     // Least-privilege deploy access and a quota for the worst moment of a release, derived from all of
     // the above (release/guardrails.ts; README "Namespace guardrails"). Keep this last.
     addGuardrails(this, {
       environment: env, workloads, ingressHosts: new Set(Object.values(hosts)).size, labels: { 'app.kubernetes.io/part-of': PROJECT }, prefix: PROJECT,
-      pipelineSecrets: credentials !== undefined && credentials.externalSecret === undefined ? [credentials.name] : [],
+      pipelineSecrets: [credentials, ...receiverSecrets].filter((c) => c !== undefined && c.externalSecret === undefined).map((c) => c!.name),
     });
   }
 }
@@ -442,7 +459,7 @@ export function synthesizeOutput(
   const app = buildCheckedApp(environments, catalogue, releaseStates);
   const charts = separatePlatformObjects(synthesizeCharts(app));
   // the validation gate, in process on the synthesized objects; throws GateFailedError (synth/gate.ts)
-  const tree = gateOutput(renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts)])), charts);
+  const tree = gateOutput(renderTree(charts, new Map([...trafficDocuments(app), ...deployPlans(app, charts), ...runbookDocuments(app)])), charts);
   return { tree, objects: charts };
 }
 

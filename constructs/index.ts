@@ -68,3 +68,7 @@ export { AccessSubject, API_VERBS, NamespaceAccess, resourceOf, rulesAllow, rule
 export type { ApiRequest, ApiVerb, NamespaceAccessProps, PolicyRule } from './access';
 export { NamespaceQuota, podsFootprint, resourceFigures, surgePods } from './quota';
 export type { NamespaceQuotaProps, QuotaBudget, QuotaFootprint, ResourceFigures } from './quota';
+export { alertsOf, AlertRouting } from './alert-routing';
+export type { AlertReceiver, AlertRoute, AlertRoutingProps, EmailTarget, RuleAlert, SecretKey, SlackTarget } from './alert-routing';
+export { renderRunbook } from './runbook';
+export type { RunbookPage } from './runbook';

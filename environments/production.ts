@@ -1,4 +1,5 @@
 import { SecretStoreKind } from '../constructs/secrets';
+import { runbookUrlPattern } from './alerting';
 import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
 
 /**
@@ -58,6 +59,8 @@ export const production: EnvironmentConfig = {
       neo4j: { podLabels: { app: 'neo4j' } },
     },
   },
+  // The runbook pages synth writes to dist/production/runbooks/ (README "Alert routing").
+  monitoring: { runbookUrlPattern: runbookUrlPattern('production') },
   secrets: {
     mode: SecretMode.EXTERNAL_SECRET,
     store: { kind: SecretStoreKind.CLUSTER_SECRET_STORE, name: 'soundcore-kcp-secrets' },

@@ -71,6 +71,7 @@ export const PRUNABLE: { readonly [kind: string]: { readonly resource: string; r
   PodMonitor: { resource: 'podmonitors.monitoring.coreos.com', core: false },
   Probe: { resource: 'probes.monitoring.coreos.com', core: false },
   PrometheusRule: { resource: 'prometheusrules.monitoring.coreos.com', core: false },
+  AlertmanagerConfig: { resource: 'alertmanagerconfigs.monitoring.coreos.com', core: false },
   ExternalSecret: { resource: 'externalsecrets.external-secrets.io', core: false },
 };
 
