@@ -15,7 +15,7 @@ import {
   SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, smokeTestInstance, TlsIngress, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from './constructs';
 import {
-  BLACKBOX_PROBER, CATALOGUE, checkEnvironments, ComponentSpec, ConfigError, ConfigProblem, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
+  BLACKBOX_PROBER, CATALOGUE, ENVIRONMENT_PLACEHOLDER, checkEnvironments, ComponentSpec, ConfigError, ConfigProblem, DatastoreLocation, DB_CREDENTIALS_SECRET, ENVIRONMENTS, EnvironmentConfig, Host,
   IMAGE_REGISTRY, kcpSlos, PlatformService, ReleaseMode, ReleaseStates, ResolvedEnvironment, SecretMode, Tier,
   SLO_TEAMS, usedDatastores,
 } from './environments';
@@ -167,7 +167,7 @@ export class KcpEnvironmentChart extends Chart {
 
     // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
     // blue/green pair included), the alert rules and the dashboard; see README "Monitoring and alerts".
-    const monitoring = env.monitoring;
+    const monitoring = { ...env.monitoring, runbookUrlPattern: env.monitoring.runbookUrlPattern.replace(ENVIRONMENT_PLACEHOLDER, env.name) };
     const monitor = new WorkloadMonitor(this, 'ServiceMonitor', {
       name: `${PROJECT}-monitor`,
       labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },

@@ -1,8 +1,6 @@
 import type { AlertReceiver, AlertRoute, SecretKey } from '../constructs/alert-routing';
 import { AlertSeverity } from '../constructs/monitoring';
-import { RUNBOOK_PLACEHOLDER } from '../constructs/http-alerts';
-import { SLO_TEAMS } from './monitoring';
-import { MONITORING_DEFAULTS } from './monitoring';
+import { MONITORING_DEFAULTS, SLO_TEAMS } from './monitoring';
 
 /**
  * Where the alerts of the KCP go (README "Alert routing"). The teams are those of the alert rules
@@ -20,14 +18,6 @@ export const ALERTING_REMOTE_REFS: { readonly [key: string]: { readonly key: str
   [ALERTING_SECRET_KEYS.slackWebhookUrl]: { key: 'soundcore-kcp/production/alertmanager', property: 'slack-webhook-url' },
   [ALERTING_SECRET_KEYS.smtpPassword]: { key: 'soundcore-kcp/production/alertmanager', property: 'smtp-password' },
 };
-
-/** Where the repository's files are browsed: the runbooks link there (dist/<env>/runbooks/). */
-export const REPOSITORY_BLOB_URL = 'https://gitlab.com/soundcore/kcp/infrastructure/-/blob/main';
-
-/** The runbook URL pattern of an environment: its generated runbook pages in dist/. */
-export function runbookUrlPattern(environment: string): string {
-  return `${REPOSITORY_BLOB_URL}/dist/${environment}/runbooks/${RUNBOOK_PLACEHOLDER}.md`;
-}
 
 /** Every team an alert rule of the KCP names. */
 export const ALERT_TEAMS: readonly string[] = [...new Set([

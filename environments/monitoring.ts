@@ -3,6 +3,12 @@ import { AlertSeverity } from '../constructs/monitoring';
 import type { SloDefinition } from '../constructs/slo';
 import { MonitoringSettings } from './model';
 
+/** Where the repository's files are browsed (the runbook pages link there). */
+export const REPOSITORY_BLOB_URL = 'https://gitlab.com/soundcore/kcp/infrastructure/-/blob/main';
+
+/** Replaced by the environment's name in `runbookUrlPattern`. */
+export const ENVIRONMENT_PLACEHOLDER = '{environment}';
+
 /**
  * Monitoring every environment starts from: the seed's alert thresholds (the latency one at the
  * SLA's P95 bound), `for` durations, severities and teams, and kube-prometheus-stack's default selector label. An environment
@@ -18,7 +24,9 @@ export const MONITORING_DEFAULTS: MonitoringSettings = {
   // and one or two missed scrapes must not blank the expression out.
   rateWindow: '5m',
   metricsPort: 9090,
-  runbookUrlPattern: 'https://wiki.soundcore-kcp.com/runbooks/{alert}',
+  // The runbook pages synth writes from the alert rules into dist/<environment>/runbooks/ (README
+  // "Alert routing"); `{environment}` is replaced by the environment's name (main.ts).
+  runbookUrlPattern: `${REPOSITORY_BLOB_URL}/dist/${ENVIRONMENT_PLACEHOLDER}/runbooks/{alert}.md`,
   alerts: {
     // A warning, no longer a page: the error SLO's burn-rate alerts page (ErrorBudgetBurn1h/6h,
     // kcpSlos below). 5 % for 10 minutes spends about 1 % of a 30-day 0.1 % budget, too little to

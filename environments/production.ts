@@ -1,5 +1,4 @@
 import { SecretStoreKind } from '../constructs/secrets';
-import { runbookUrlPattern } from './alerting';
 import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
 
 /**
@@ -59,8 +58,6 @@ export const production: EnvironmentConfig = {
       neo4j: { podLabels: { app: 'neo4j' } },
     },
   },
-  // The runbook pages synth writes to dist/production/runbooks/ (README "Alert routing").
-  monitoring: { runbookUrlPattern: runbookUrlPattern('production') },
   secrets: {
     mode: SecretMode.EXTERNAL_SECRET,
     store: { kind: SecretStoreKind.CLUSTER_SECRET_STORE, name: 'soundcore-kcp-secrets' },

@@ -1,4 +1,3 @@
-import { runbookUrlPattern } from './alerting';
 import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
 
 /**
@@ -56,8 +55,6 @@ export const staging: EnvironmentConfig = {
       neo4j: { podLabels: { app: 'neo4j' } },
     },
   },
-  // The runbook pages synth writes to dist/staging/runbooks/ (README "Alert routing").
-  monitoring: { runbookUrlPattern: runbookUrlPattern('staging') },
   secrets: { mode: SecretMode.EXISTING_SECRET },
   guardrails: {
     // Reserved for the four datastores that run in the namespace outside these manifests.

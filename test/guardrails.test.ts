@@ -51,7 +51,7 @@ function factsOf(objects: readonly Obj[], extra: { blueGreen: boolean; pipelineS
   return { applied: kinds, pruneResources: prune, blueGreen: extra.blueGreen, autoscaled: objects.some((o) => o.kind === 'HorizontalPodAutoscaler'), pipelineSecrets: extra.pipelineSecrets };
 }
 const PRODUCTION_FACTS = factsOf(byPhase.get(Phase.STAGED)!, { blueGreen: true, pipelineSecrets: [] });
-const STAGING_FACTS = factsOf(stagingObjects, { blueGreen: false, pipelineSecrets: ['db-credentials'] });
+const STAGING_FACTS = factsOf(stagingObjects, { blueGreen: false, pipelineSecrets: ['db-credentials', 'alertmanager-receivers'] });
 
 describe('least-privilege deploy access', () => {
   test.each([
@@ -97,11 +97,12 @@ describe('least-privilege deploy access', () => {
     expect(rulesAllow(rulesOf(byPhase.get(Phase.STABLE)!), { group: 'batch', resource: 'jobs', verb: 'create' })).toBe(true);
   });
 
-  test('production grants nothing on Secrets; staging only create, and get/patch of db-credentials by name', () => {
+  test('production grants nothing on Secrets; staging only create, and get/patch of db-credentials and alertmanager-receivers by name', () => {
     const prod = rulesOf(byPhase.get(Phase.STABLE)!);
     expect(prod.filter((r) => r.resources.includes('secrets'))).toEqual([]);
     const stg = rulesOf(stagingObjects).filter((r) => r.resources.includes('secrets'));
     expect(stg).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'patch'], resourceNames: ['alertmanager-receivers'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'patch'], resourceNames: ['db-credentials'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
     ]);

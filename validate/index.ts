@@ -9,6 +9,7 @@
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from './availability';
 import { EnvironmentIndex } from './environment';
 import { GUARDRAIL_CHECKS } from './guardrails';
+import { ROUTING_CHECKS } from './routing';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
 import { environmentOf, isManifestFile, LoadedManifests, loadManifests, manifestsOf, SynthesizedManifest } from './load';
 import { checkDuplicates, checkLabels, checkObjectName, checkPortNames } from './names';
@@ -84,6 +85,7 @@ export const ENVIRONMENT_CHECKS: readonly EnvironmentCheck[] = [
   checkDisruptionBudgetSelectors,
   checkAutoscalerTargets,
   ...GUARDRAIL_CHECKS,
+  ...ROUTING_CHECKS,
 ];
 
 /** What the gate found. */

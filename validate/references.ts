@@ -87,6 +87,11 @@ function available(env: EnvironmentIndex): { ConfigMap: Map<string, Keys>; Secre
   return { ConfigMap: configMaps, Secret: secrets };
 }
 
+/** Secrets available in each namespace of `env` (`<namespace>/<name>`), with their keys ('any' when they cannot be known). */
+export function providedSecrets(env: EnvironmentIndex): ReadonlyMap<string, ReadonlySet<string> | 'any'> {
+  return available(env).Secret;
+}
+
 function itemKeys(source: JsonObject, path: JsonPath): Array<{ key: string; path: JsonPath }> {
   return asArray(source.items).flatMap((item, i) => {
     const key = asString(asObject(item).key);
