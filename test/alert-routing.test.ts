@@ -14,6 +14,7 @@ import { AlertRouting, AlertSeverity, PropsError } from '../constructs';
 import { REPOSITORY_BLOB_URL } from '../environments';
 import { EnvironmentIndex, loadManifests, ManifestObject } from '../validate';
 import { checkReceiverSecrets, checkRouteReceivers } from '../validate/routing';
+import { runbookDocuments } from '../release/runbooks';
 
 const DIST = path.join(__dirname, '..', 'dist');
 
@@ -182,3 +183,19 @@ describe('committed alert routing', () => {
   });
 });
 
+
+describe('runbook pages', () => {
+  test('a runbook_url into dist/ that names no page of its environment is a configuration error', () => {
+    // GIVEN an environment chart whose rule links to another environment's page
+    const app = Testing.app();
+    const chart = new Chart(app, 'qa', { namespace: 'ns' });
+    Object.assign(chart, { environment: { name: 'qa', namespace: 'ns', components: {} } });
+    new ApiObject(chart, 'Rules', {
+      apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'rules' },
+      spec: { groups: [{ name: 'g', rules: [{ alert: 'PodDown', expr: 'up == 0', labels: { team: 't' }, annotations: { runbook_url: `${REPOSITORY_BLOB_URL}/dist/staging/runbooks/pod-down.md` } }] }] },
+    });
+    // THEN the error names the environment, the field, the alert and the URL
+    expect(() => runbookDocuments(app)).toThrow(`qa: monitoring.runbookUrlPattern must link alert PodDown to a page synth writes, ${REPOSITORY_BLOB_URL}/dist/qa/runbooks/<slug>.md, `
+      + `when it links into ${REPOSITORY_BLOB_URL}/dist/, got "${REPOSITORY_BLOB_URL}/dist/staging/runbooks/pod-down.md"`);
+  });
+});
