@@ -96,10 +96,15 @@ export interface AlertRoutingProps {
 
 /** One alerting rule as a PrometheusRule states it. */
 export interface RuleAlert {
+  /** Alert name. */
   readonly alert: string;
+  /** PromQL expression. */
   readonly expr: string;
+  /** How long the expression must hold. @default - fires at once */
   readonly for?: string;
+  /** Labels (`severity`, `team`). */
   readonly labels: { readonly [key: string]: string };
+  /** Annotations (`summary`, `description`, `runbook_url`). */
   readonly annotations: { readonly [key: string]: string };
   /** The PrometheusRule holding it. */
   readonly ruleName: string;

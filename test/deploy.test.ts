@@ -230,7 +230,7 @@ describe('pruning', () => {
     expect(run.status).toBe(0);
     expect(run.calls).toContain(`-n ${NS} get configmaps,services,deployments.apps,jobs.batch,horizontalpodautoscalers.autoscaling,poddisruptionbudgets.policy,`
       + 'networkpolicies.networking.k8s.io,ingresses.networking.k8s.io,servicemonitors.monitoring.coreos.com,probes.monitoring.coreos.com,prometheusrules.monitoring.coreos.com,'
-      + 'externalsecrets.external-secrets.io -l deploy.soundcore-kcp.com/set=production -o json');
+      + 'alertmanagerconfigs.monitoring.coreos.com,externalsecrets.external-secrets.io -l deploy.soundcore-kcp.com/set=production -o json');
     expect(run.calls.filter((c) => c.includes(' delete '))).toEqual([
       `-n ${NS} delete job.batch/${job.metadata.name} networkpolicy.networking.k8s.io/smoke-test poddisruptionbudget.policy/${K}`,
     ]);

@@ -98,7 +98,7 @@ describe.each(['staging', 'production'])('%s monitoring', (env) => {
     for (const r of rulesOf(objs)) {
       expect(Object.keys(r.labels).sort()).toEqual(['severity', 'team']);
       expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
-      expect(r.annotations.runbook_url).toMatch(/^https:\/\/wiki\.soundcore-kcp\.com\/runbooks\/[a-z-]+$/);
+      expect(r.annotations.runbook_url).toMatch(/^https:\/\/gitlab\.com\/soundcore\/kcp\/infrastructure\/-\/blob\/main\/dist\/(staging|production)\/runbooks\/[a-z-]+\.md$/);
     }
   });
 

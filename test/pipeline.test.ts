@@ -131,6 +131,8 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
       'M\tdist/production/90-prometheusrule-soundcore-kcp-user-impact-alerts.yaml',
       'M\tdist/production/allowed-traffic.md',
       'M\tdist/production/deploy-plan.tsv',
+      // and so does its runbook page, which shows the expression
+      'M\tdist/production/runbooks/deployment-unavailable.md',
       `M\t${STATE}`,
     ]);
     // the deploy of this commit may move traffic only with the smoke evidence of the attempt it promotes
@@ -267,19 +269,22 @@ describe('deploy jobs', () => {
       REDIS_PASSWORD: 'r[e]d!s*(\'),;',
       NEO4J_PASSWORD: 'ne0~4j_-.ä',
     };
-    const variables = { KUBE_CONTEXT_STAGING: 'soundcore/kcp:staging', ...secrets };
+    // (a made-up webhook URL of Slack's documented shape https://hooks.slack.com/services/T…/B…/…)
+    const webhook = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
+    const variables = { KUBE_CONTEXT_STAGING: 'soundcore/kcp:staging', ...secrets, ALERTMANAGER_SLACK_WEBHOOK_URL: webhook };
 
     test('with each password percent-encoded in its URL, never printed or passed as an argument', () => {
       const run = project.run(jobs['deploy:staging'], { ref: 'main', variables });
       ok(run);
-      expect(calls(run).slice(0, 5)).toEqual([
+      expect(calls(run).slice(0, 6)).toEqual([
         'config use-context soundcore/kcp:staging',
+        'apply --server-side --field-manager=soundcore-kcp-ci -f -',
         'apply --server-side --field-manager=soundcore-kcp-ci -f -',
         `-n ${STAGING} get services -o json`,
         `-n ${STAGING} get deployments.apps -o json`,
         'apply --server-side --field-manager=soundcore-kcp-ci -f dist/staging',
       ]);
-      expect(calls(run).slice(6)).toEqual(['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
+      expect(calls(run).slice(7)).toEqual(['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
         .map((d) => `-n ${STAGING} rollout status deployment/${d} --timeout=5m`));
       const secret = JSON.parse(run.kubectl[1].stdin!);
       expect(secret).toEqual({
@@ -298,7 +303,13 @@ describe('deploy jobs', () => {
       // each URL decodes back to the password (what the drivers do)
       expect(decodeURIComponent(new URL(data['postgres-url']).password)).toBe(secrets.POSTGRES_PASSWORD);
       expect(decodeURIComponent(new URL(data['redis-url']).password)).toBe(secrets.REDIS_PASSWORD);
-      for (const value of Object.values(secrets)) {
+      // and the Slack webhook of staging's alert receiver, as alertmanager-receivers (README "Alert routing")
+      expect(JSON.parse(run.kubectl[2].stdin!)).toEqual({
+        apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+        metadata: { name: 'alertmanager-receivers', namespace: STAGING },
+        data: { 'slack-webhook-url': Buffer.from(webhook).toString('base64') },
+      });
+      for (const value of [...Object.values(secrets), webhook]) {
         expect(run.log).not.toContain(value);
         for (const c of run.kubectl) expect(c.args.join(' ')).not.toContain(value);
       }

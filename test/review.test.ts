@@ -281,6 +281,7 @@ describe('the review of a change to the manifests', () => {
     const after = PROD.filter((o) => !['Namespace', 'ExternalSecret'].includes(o.kind) && o.metadata.name !== 'frontend-green');
     expect(lines(PROD, after).filter((l) => !l.includes('newly') && !l.includes('HorizontalPodAutoscaler') && !l.includes('PodDisruptionBudget'))).toEqual([
       '[deletes-data,secrets] production: ExternalSecret db-credentials removed (the Secret it owns is deleted with it)',
+      '[deletes-data,secrets] production: ExternalSecret alertmanager-receivers removed (the Secret it owns is deleted with it)',
       '[deletes-data] production: Namespace soundcore-kcp-prod removed (deleting a namespace deletes everything in it)',
       '[stops-traffic] production: Deployment frontend-green removed (its pods stop)',
     ]);
