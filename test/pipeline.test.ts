@@ -323,6 +323,13 @@ describe('deploy jobs', () => {
       expect(calls(run).filter((c) => c.startsWith('apply'))).toEqual([]);
       for (const value of Object.values(secrets)) expect(run.log).not.toContain(value);
     });
+
+    test('refused before either Secret is applied when the receivers\' webhook variable is missing', () => {
+      const run = project.run(jobs['deploy:staging'], { ref: 'main', variables: { ...variables, ALERTMANAGER_SLACK_WEBHOOK_URL: '' } });
+      expect(run.status).not.toBe(0);
+      expect(run.log).toContain('ALERTMANAGER_SLACK_WEBHOOK_URL is not set: staging\'s Secrets need it (a masked, protected CI/CD variable); nothing was applied');
+      expect(calls(run).filter((c) => c.startsWith('apply'))).toEqual([]);
+    });
   });
 });
 
