@@ -48,6 +48,17 @@ ns=$(sed -n "s/^namespace$TAB//p" "$plan")
 [ -n "$ns" ] || die "$plan names no namespace"
 
 k() { kubectl -n "$ns" "$@"; }
+# `kubectl get <args> -o json`, or the script stops naming the call. Every read goes through a variable
+# before jq: in a pipe, kubectl's failure would hide behind jq's status (POSIX sh has no pipefail), and
+# an empty answer would read as "not in the cluster".
+get_json() {
+  got=$(k get "$@" -o json) || die "kubectl get $* failed; the deploy stops here, changing nothing more"
+  printf '%s' "$got"
+}
+# Fails unless $2 is a whole number (what jq read for $1).
+number() {
+  case $2 in '' | *[!0-9]*) die "$1: expected a number from the cluster, got \"$2\"" ;; esac
+}
 # The fields of the plan's lines of one kind (the first field dropped).
 lines() { sed -n "s/^$1$TAB//p" "$plan"; }
 problems=
@@ -66,10 +77,12 @@ refuse_if_problems() {
 services=
 deployments=
 read_cluster() {
-  services=$(k get services -o json | jq -r --arg bg "$BREAK_GLASS_MANAGER" '.items[] | [.metadata.name,
+  json=$(get_json services)
+  services=$(printf '%s' "$json" | jq -r --arg bg "$BREAK_GLASS_MANAGER" '.items[] | [.metadata.name,
     ((.spec.selector // {}) | to_entries | map("\(.key)=\(.value)") | join(",") | if . == "" then "-" else . end),
     any(.metadata.managedFields[]?; .manager == $bg)] | @tsv')
-  deployments=$(k get deployments.apps -o json | jq -r --arg m "$MANAGER" '.items[] | [.metadata.name, (.spec.replicas // 1),
+  json=$(get_json deployments.apps)
+  deployments=$(printf '%s' "$json" | jq -r --arg m "$MANAGER" '.items[] | [.metadata.name, (.spec.replicas // 1),
     ([.spec.template.spec.containers[].image] | join(" ")),
     ((.status.observedGeneration // 0) >= .metadata.generation and (.status.updatedReplicas // 0) == (.status.replicas // 0)),
     (.status.readyReplicas // 0), (.status.replicas // 0),
@@ -135,7 +148,8 @@ EOF
     case $evidence in
       smoke:*)
         instance=${evidence#smoke:}
-        counts=$(k get jobs.batch -l "app.kubernetes.io/instance=$instance" -o json | jq -r '[
+        json=$(get_json jobs.batch -l "app.kubernetes.io/instance=$instance")
+        counts=$(printf '%s' "$json" | jq -r '[
           ([.items[] | select(any(.status.conditions[]?; .type == "Complete" and .status == "True"))] | length),
           ([.items[] | select(any(.status.conditions[]?; .type == "Failed" and .status == "True")) | .metadata.name] | join(" ") | if . == "" then "-" else . end),
           (.items | length)] | @tsv')
@@ -190,7 +204,8 @@ EOF
 
 take_over_replicas() {
   for name in $forced; do
-    for hpa in $(k get horizontalpodautoscalers.autoscaling -o json | jq -r --arg n "$name" '.items[] | select(.spec.scaleTargetRef.kind == "Deployment" and .spec.scaleTargetRef.name == $n) | .metadata.name'); do
+    json=$(get_json horizontalpodautoscalers.autoscaling)
+    for hpa in $(printf '%s' "$json" | jq -r --arg n "$name" '.items[] | select(.spec.scaleTargetRef.kind == "Deployment" and .spec.scaleTargetRef.name == $n) | .metadata.name'); do
       echo "hand-over: deleting horizontalpodautoscaler/$hpa before deployment/$name takes its spec.replicas back"
       k delete horizontalpodautoscaler.autoscaling "$hpa"
     done
@@ -209,7 +224,8 @@ prune() {
   keep=$(mktemp)
   lines object > "$keep"
   # <kind>.<group>/<name> of every labelled object whose kind and name are not an `object` line
-  extra=$(k get "$resources" -l "$selector" -o json | jq -r --rawfile keep "$keep" '($keep | split("\n")) as $keep
+  json=$(get_json "$resources" -l "$selector")
+  extra=$(printf '%s' "$json" | jq -r --rawfile keep "$keep" '($keep | split("\n")) as $keep
     | .items[] | select(([.kind, .metadata.name] | join("\t")) as $o | $keep | index([$o]) | not)
     | "\(.kind | ascii_downcase)\(.apiVersion | if test("/") then "." + split("/")[0] else "" end)/\(.metadata.name)"')
   rm -f "$keep"
@@ -228,9 +244,17 @@ release_break_glass() {
   for svc in $(lines traffic | cut -f1); do
     live=$(row "$services" "$svc") || continue
     case $live in *"${TAB}true") ;; *) continue ;; esac
-    echo "break-glass: service/$svc is recorded in git; releasing its fields"
+    echo "break-glass: service/$svc is recorded in git; releasing what break-glass set on it and its colours"
     printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"%s"}}\n' "$svc" "$ns" \
       | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" -f -
+    # (the colours' scale: an HPA's bounds, or a fixed Deployment's replicas; the folder set the same values)
+    for d in $(traffic_line "$svc" | cut -f5,8 | tr '\t' ' '); do
+      if lines deployment | grep -qx "$d${TAB}autoscaled"; then
+        printf '{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"%s","namespace":"%s"}}\n' "$d" "$ns"
+      else
+        printf '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s","namespace":"%s"}}\n' "$d" "$ns"
+      fi | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" -f -
+    done
   done
 }
 
@@ -242,10 +266,11 @@ apply_folder() {
   take_over_replicas
   kubectl apply --server-side --field-manager="$MANAGER" -f "$dir"
   release_break_glass
-  prune
   for d in $(lines deployment | cut -f1); do
     k rollout status "deployment/$d" --timeout="${ROLLOUT_TIMEOUT:-10m}"
   done
+  # (after the rollouts: what the folder replaces keeps serving until its successor is ready)
+  prune
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -287,14 +312,39 @@ observe() {
     IFS=$TAB read -r svc key colour target _image other_colour other _evidence <<EOF
 $t
 EOF
-    live=$(row "$services" "$svc") || die "observe: service/$svc is not in the cluster"
+    # A component that cannot be observed is named and left out: a release of another one (or a
+    # rollback of this one, which keeps its recorded size) must not wait for it.
+    if ! live=$(row "$services" "$svc"); then echo "observe: service/$svc is not in the cluster; $c left out" >&2; continue; fi
     now=$(selector_value "$(printf '%s' "$live" | cut -f2)" "$key")
-    if [ "$now" = "$colour" ]; then d=$target; elif [ "$now" = "$other_colour" ]; then d=$other; else die "observe: service/$svc selects \"$now\", neither $colour nor $other_colour"; fi
-    live=$(row "$deployments" "$d") || die "observe: deployment/$d is not in the cluster"
-    n=$(printf '%s' "$live" | cut -f5)
-    [ "$n" -ge 1 ] || die "observe: deployment/$d serves $c with no ready pod"
+    if [ "$now" = "$colour" ]; then d=$target; elif [ "$now" = "$other_colour" ]; then d=$other; else
+      echo "observe: service/$svc selects \"$now\", neither $colour nor $other_colour; $c left out" >&2; continue
+    fi
+    if ! live=$(row "$deployments" "$d"); then echo "observe: deployment/$d is not in the cluster; $c left out" >&2; continue; fi
+    # the scale it serves with: what its HPA asks for, or more pods if more are ready (never only the ready ones)
+    IFS=$TAB read -r _name wanted _images _rolled ready _pods _ours _others <<EOF
+$live
+EOF
+    n=$wanted
+    [ "$ready" -le "$n" ] || n=$ready
     printf 'SERVING_%s=%s\n' "$(printf '%s' "$c" | tr 'a-z-' 'A-Z_')" "$n"
   done
+}
+
+# The replicas a Deployment is meant to serve with: the larger of what it asks for (its HPA's choice)
+# and what is ready. A failing release has few ready pods; sizing by those alone would move all the
+# traffic onto as few pods.
+wanted_replicas() {
+  json=$(get_json deployment "$1")
+  n=$(printf '%s' "$json" | jq '[(.spec.replicas // 1), (.status.readyReplicas // 0)] | max')
+  number "deployment/$1 replicas" "$n"
+  printf '%s' "$n"
+}
+
+ready_replicas() {
+  json=$(get_json deployment "$1")
+  n=$(printf '%s' "$json" | jq '.status.readyReplicas // 0')
+  number "deployment/$1 ready replicas" "$n"
+  printf '%s' "$n"
 }
 
 break_glass() {
@@ -304,6 +354,8 @@ break_glass() {
   [ -f "$state_file" ] || die "break-glass: $state_file not found"
   started=$(date +%s)
   : > break-glass.env
+  # First every named component is checked; nothing moves unless all of them can.
+  todo=
   for c; do
     t=$(traffic_line "$c")
     [ -n "$t" ] || die "break-glass: $c is not a blue/green component of $dir"
@@ -323,17 +375,26 @@ EOF
     esac
     [ "$back" != "$bad" ] || die "break-glass: both colours of $c run $bad, there is no previous version"
     [ "$failed" != true ] || die "break-glass: the other colour of $c runs $back, which was rolled back as failed"
-    now=$(k get service "$svc" -o json | jq -r --arg k "$key" '.spec.selector[$k] // ""')
+    json=$(get_json service "$svc")
+    now=$(printf '%s' "$json" | jq -r --arg k "$key" '.spec.selector[$k] // ""')
     [ "$now" = "$active" ] || die "break-glass: service/$svc selects $now, but the release state says $active serves: deploy main first, or move it by hand"
     if [ "$back_colour" = "$colour" ]; then back_d=$target; bad_d=$other; else back_d=$other; bad_d=$target; fi
-    [ "$back_colour" = "$colour" ] || [ "$back_colour" = "$other_colour" ] || die "break-glass: no $back_colour deployment of $c in $plan"
-    serving=$(k get deployment "$bad_d" -o json | jq '.status.readyReplicas // 0')
-    [ "$serving" -ge 1 ] || serving=1
-    ready=$(k get deployment "$back_d" -o json | jq '.status.readyReplicas // 0')
+    todo="$todo$c$TAB$svc$TAB$key$TAB$active$TAB$bad$TAB$back_colour$TAB$back$TAB$back_d$TAB$bad_d$NL"
+  done
+  while IFS=$TAB read -r c svc key active bad back_colour back back_d bad_d; do
+    [ -n "$c" ] || continue
+    serving=$(wanted_replicas "$bad_d")
+    ready=$(ready_replicas "$back_d")
     echo "break-glass: $c: $bad serves with $serving pods on $active; $back on $back_colour has $ready ready"
     if [ "$ready" -lt "$serving" ]; then
       if hpa=$(k get horizontalpodautoscaler.autoscaling "$back_d" -o json 2>/dev/null); then
-        max=$(printf '%s' "$hpa" | jq --argjson n "$serving" '[.spec.maxReplicas, $n] | max')
+        # (never below either colour's maximum: the colour taking traffic must still scale out)
+        bad_max=0
+        if bad_hpa=$(k get horizontalpodautoscaler.autoscaling "$bad_d" -o json 2>/dev/null); then
+          bad_max=$(printf '%s' "$bad_hpa" | jq '.spec.maxReplicas // 0')
+        fi
+        max=$(printf '%s' "$hpa" | jq --argjson n "$serving" --argjson b "$bad_max" '[.spec.maxReplicas, $n, $b] | max')
+        number "horizontalpodautoscaler/$back_d maxReplicas" "$max"
         printf '{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"%s","namespace":"%s"},"spec":{"minReplicas":%s,"maxReplicas":%s}}\n' \
           "$back_d" "$ns" "$serving" "$max" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
       else
@@ -344,7 +405,7 @@ EOF
       while [ "$ready" -lt "$serving" ]; do
         [ "$(date +%s)" -lt "$deadline" ] || die "break-glass: $back_d has $ready of $serving pods ready after ${BREAK_GLASS_READY_SECONDS:-90} s; traffic left on $active"
         sleep "${BREAK_GLASS_POLL_SECONDS:-2}"
-        ready=$(k get deployment "$back_d" -o json | jq '.status.readyReplicas // 0')
+        ready=$(ready_replicas "$back_d")
       done
       echo "break-glass: $back_d has $ready ready pods ($(( $(date +%s) - started )) s)"
     fi
@@ -352,7 +413,9 @@ EOF
       "$svc" "$ns" "$key" "$back_colour" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
     echo "break-glass: service/$svc: traffic $active ($bad) -> $back_colour ($back) after $(( $(date +%s) - started )) s"
     printf 'BREAK_GLASS_SERVING_%s=%s\n' "$(printf '%s' "$c" | tr 'a-z-' 'A-Z_')" "$serving" >> break-glass.env
-  done
+  done <<EOF
+$todo
+EOF
 }
 
 case $cmd in

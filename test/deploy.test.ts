@@ -176,6 +176,18 @@ describe('the promote gate', () => {
   });
 });
 
+describe('a failed read of the cluster stops the deploy', () => {
+  test.each([['services'], ['deployments.apps']])('GIVEN `kubectl get %s` fails THEN nothing is applied (never read as "not in the cluster")', (what) => {
+    const f = folder(promoted);
+    const run = deploy(['apply', f.dir], { objects: folder(staged).objects }, {
+      answers: [{ match: ['get', what], exit: 1, stderr: 'Error from server (Timeout): the server was unable to return a response in the time allotted\n' }],
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`kubectl get ${what} failed; the deploy stops here, changing nothing more\n`);
+    expect(applies(run)).toEqual([]);
+  });
+});
+
 describe('spec.replicas hand-over', () => {
   const stableFolder = folder(stable);
 
@@ -234,10 +246,11 @@ describe('pruning', () => {
     expect(run.calls.filter((c) => c.includes(' delete '))).toEqual([
       `-n ${NS} delete job.batch/${job.metadata.name} networkpolicy.networking.k8s.io/smoke-test poddisruptionbudget.policy/${K}`,
     ]);
-    // after the apply, before waiting for the rollouts
+    // after the apply and after every rollout: what the folder replaces serves until its successor is ready
     const deleted = run.calls.findIndex((c) => c.includes(' delete '));
     expect(run.calls.indexOf(`apply --server-side --field-manager=soundcore-kcp-ci -f ${rel(promote.dir)}`)).toBeLessThan(deleted);
-    expect(run.calls.slice(deleted + 1).every((c) => c.includes('rollout status'))).toBe(true);
+    expect(deleted).toBe(run.calls.length - 1);
+    expect(run.calls.filter((c) => c.includes('rollout status'))).toHaveLength(12);
   });
 });
 
@@ -266,6 +279,15 @@ describe('the smoke-test wait', () => {
 });
 
 describe('observe', () => {
+  test('leaves out, naming it, a component it cannot observe: the others are still reported', () => {
+    const f = folder(stable);
+    const run = deploy(['observe', f.dir], { objects: f.objects, scenario: { missing: ['frontend'] } });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('observe: service/frontend is not in the cluster; frontend left out\n');
+    expect(run.stdout).not.toContain('SERVING_FRONTEND');
+    expect(run.stdout).toContain('SERVING_KNOWLEDGE_SERVICE=5\n');
+  });
+
   test('prints the ready pods of the colour each Service selects, as a dotenv', () => {
     const f = folder(stable);
     const run = deploy(['observe', f.dir], { objects: f.objects, scenario: { ready: { [`${K}-blue`]: 8 } } });
@@ -313,10 +335,10 @@ describe('break-glass', () => {
     });
     expect(run.status).toBe(0);
     const [scale, traffic] = run.kubectl.filter((c) => c.args[0] === 'apply');
-    // (the HPA's maximum is kept, or raised to the size serving)
-    const max = (f.objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === `${K}-blue`) as unknown as { spec: { maxReplicas: number } }).spec.maxReplicas;
+    // (the HPA's maximum is never lowered: the largest of its own, the serving colour's and the size serving)
+    const maxOf = (name: string) => (f.objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === name) as unknown as { spec: { maxReplicas: number } }).spec.maxReplicas;
     expect(JSON.parse(scale.stdin!)).toEqual({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: `${K}-blue`, namespace: NS },
-      spec: { minReplicas: 6, maxReplicas: Math.max(6, max) } });
+      spec: { minReplicas: 6, maxReplicas: Math.max(6, maxOf(`${K}-blue`), maxOf(`${K}-green`)) } });
     expect(JSON.parse(traffic.stdin!).spec).toEqual({ selector: { version: 'blue' } });
     // the Service is switched only after the third read saw 6 ready pods
     expect(run.calls.filter((c) => c === `-n ${NS} get deployment ${K}-blue -o json`)).toHaveLength(3);
@@ -331,6 +353,22 @@ describe('break-glass', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(`break-glass: ${K}-blue has 1 of 5 pods ready after 0 s; traffic left on green\n`);
     expect(run.kubectl.filter((c) => c.args[0] === 'apply').map((c) => JSON.parse(c.stdin!).kind)).toEqual(['HorizontalPodAutoscaler']);
+  });
+
+  test('sizes by what the failing colour asks for, not by its few ready pods', () => {
+    const f = folder(promoted);
+    // green (the release being rolled back) wants 5 pods and has 1 ready; blue is at full size
+    const run = deploy(['break-glass', f.dir, stateFile(f.dir, promoted), K], { objects: f.objects, scenario: { ready: { [`${K}-green`]: 1 } } });
+    expect(run.status).toBe(0);
+    expect(fs.readFileSync(path.join(run.cwd, 'break-glass.env'), 'utf8')).toBe('BREAK_GLASS_SERVING_KNOWLEDGE_SERVICE=5\n');
+  });
+
+  test('checks every named component before moving any: one that cannot go back moves none', () => {
+    const f = folder(promoted);
+    const run = deploy(['break-glass', f.dir, stateFile(f.dir, promoted), K, 'frontend'], { objects: f.objects });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('break-glass: both colours of frontend run v1.0.0, there is no previous version\n');
+    expect(applies(run)).toEqual([]);
   });
 
   test.each([
