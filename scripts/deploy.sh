@@ -142,9 +142,8 @@ EOF
         ;;
       *) problem "service/$svc: $target runs $images, not $image: deploy the change that stages it first (stage and promote are never applied in one step)" ;;
     esac
-    if [ "$ready" -lt "$serving" ]; then
-      problem "service/$svc: $target has $ready ready pods, $other serves with $serving now: traffic never moves to fewer pods (abort with rollback, then stage again with --serving $serving)"
-    fi
+    # (capacity is checked after the folder without this Service is applied: it may scale the target up)
+    moves="$moves$svc$TAB$target$TAB$serving$TAB$other$NL"
     case $evidence in
       smoke:*)
         instance=${evidence#smoke:}
@@ -258,12 +257,48 @@ release_break_glass() {
   done
 }
 
+# Traffic moves in two steps. First everything but the Services that move traffic is applied (a
+# rollback raises the previous colour to the scale serving, a promote has it already) and each target
+# must have at least as many ready pods as the colour serving had at the gate; only then is the whole
+# folder applied, which moves the Services. A target that does not get there in time leaves traffic
+# where it is.
+move_traffic_safely() {
+  files=
+  for f in "$dir"/*.yaml; do
+    keep=1
+    while IFS=$TAB read -r svc _rest; do
+      case ${f##*/} in *-service-"$svc".yaml) [ -n "$svc" ] && keep= ;; esac
+    done <<EOF
+$moves
+EOF
+    [ -z "$keep" ] || files="$files -f $f"
+  done
+  echo "traffic moves: applying everything but the Services that move traffic first"
+  # shellcheck disable=SC2086
+  kubectl apply --server-side --field-manager="$MANAGER" $files
+  deadline=$(( $(date +%s) + ${TRAFFIC_READY_SECONDS:-600} ))
+  while IFS=$TAB read -r svc target serving other; do
+    [ -n "$svc" ] || continue
+    ready=$(ready_replicas "$target")
+    while [ "$ready" -lt "$serving" ]; do
+      [ "$(date +%s)" -lt "$deadline" ] || die "traffic not moved: service/$svc still on $other: $target has $ready ready pods, $other served with $serving (traffic never moves to fewer pods; a promote staged below that scale: abort with rollback, then stage again with --serving $serving)"
+      sleep "${TRAFFIC_POLL_SECONDS:-5}"
+      ready=$(ready_replicas "$target")
+    done
+    echo "traffic moves: service/$svc -> $target ($ready ready pods, $other served with $serving)"
+  done <<EOF
+$moves
+EOF
+}
+
 apply_folder() {
   read_cluster
+  moves=
   gate
   handover
   refuse_if_problems
   take_over_replicas
+  [ -z "$moves" ] || move_traffic_safely
   kubectl apply --server-side --field-manager="$MANAGER" -f "$dir"
   release_break_glass
   for d in $(lines deployment | cut -f1); do

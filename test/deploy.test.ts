@@ -113,14 +113,18 @@ describe('the promote gate', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`gate: service/${K} moves traffic from blue to green (${K}-green)`);
-    // the gate reads the namespace's Services and Deployments once, then the smoke Jobs of the attempt it promotes
-    expect(run.calls.slice(0, 4)).toEqual([
+    // the gate reads the namespace's Services and Deployments once, then the smoke Jobs of the attempt it promotes;
+    // everything but the Service that moves is applied, the target's ready pods read, then the whole folder
+    const files = fs.readdirSync(promote.dir).filter((f) => f.endsWith('.yaml')).sort();
+    expect(run.calls.slice(0, 6)).toEqual([
       `-n ${NS} get services -o json`,
       `-n ${NS} get deployments.apps -o json`,
       `-n ${NS} get jobs.batch -l app.kubernetes.io/instance=${INSTANCE} -o json`,
+      `apply --server-side --field-manager=soundcore-kcp-ci ${files.filter((f) => f !== `44-service-${K}.yaml`).map((f) => `-f ${rel(promote.dir)}/${f}`).join(' ')}`,
+      `-n ${NS} get deployment ${K}-green -o json`,
       `apply --server-side --field-manager=soundcore-kcp-ci -f ${rel(promote.dir)}`,
     ]);
-    expect(applies(run)).toEqual([`apply --server-side --field-manager=soundcore-kcp-ci -f ${rel(promote.dir)}`]);
+    expect(run.stdout).toContain(`traffic moves: service/${K} -> ${K}-green (5 ready pods, ${K}-blue served with 5)`);
   });
 
   test('GIVEN the stage change was never deployed (stage and promote merged, only the last deploy run) THEN refused, nothing applied', () => {
@@ -130,18 +134,38 @@ describe('the promote gate', () => {
     expect(run.stderr).toBe([
       `deploy refused, nothing applied to ${NS}:`,
       `  - service/${K}: ${K}-green runs ${REGISTRY}/${K}:${V1}, not ${REGISTRY}/${K}:${V2}: deploy the change that stages it first (stage and promote are never applied in one step)`,
-      `  - service/${K}: ${K}-green has 1 ready pods, ${K}-blue serves with 5 now: traffic never moves to fewer pods (abort with rollback, then stage again with --serving 5)`,
       `  - service/${K}: no smoke-test Job of ${INSTANCE} in the cluster (not run, or removed 72 h after it finished): stage again`,
       '',
     ].join('\n'));
     expect(applies(run)).toEqual([]);
   });
 
-  test('GIVEN the active colour scaled out since the stage THEN refused: traffic never moves to fewer pods', () => {
-    const run = deploy(['apply', promote.dir], { objects: stagedFolder.objects, scenario: { ...stagedCluster, ready: { [`${K}-blue`]: 8 } } });
+  test('GIVEN the active colour scaled out since the stage THEN traffic stays: the target never gets as many ready pods', () => {
+    const run = deploy(['apply', promote.dir], { objects: stagedFolder.objects, scenario: { ...stagedCluster, ready: { [`${K}-blue`]: 8 } } },
+      { env: { TRAFFIC_READY_SECONDS: '0' } });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`  - service/${K}: ${K}-green has 5 ready pods, ${K}-blue serves with 8 now: traffic never moves to fewer pods (abort with rollback, then stage again with --serving 8)\n`);
-    expect(applies(run)).toEqual([]);
+    expect(run.stderr).toBe(`traffic not moved: service/${K} still on ${K}-blue: ${K}-green has 5 ready pods, ${K}-blue served with 8 (traffic never moves to fewer pods; `
+      + 'a promote staged below that scale: abort with rollback, then stage again with --serving 8)\n');
+    // only the folder without the Service was applied
+    expect(applies(run)).toHaveLength(1);
+    expect(applies(run)[0]).not.toContain(`44-service-${K}.yaml`);
+  });
+
+  test('GIVEN the new colour scaled out before a rollback THEN the previous colour is scaled up first, and traffic moves once it is ready', () => {
+    // promoted at 5; green (v1.1.0) scaled out to 8; the rollback recorded --serving 8
+    const back = folder(transition('t', transition('t', staged, Action.PROMOTE), Action.ROLLBACK, undefined, { serving: 8 }));
+    const blue = (ready: number) => JSON.stringify({ kind: 'Deployment', metadata: { name: `${K}-blue` }, status: { readyReplicas: ready } });
+    const run = deploy(['apply', back.dir], { objects: promote.objects, scenario: { ready: { [`${K}-green`]: 8 } } }, {
+      answers: [
+        { match: ['get', 'deployment', `${K}-blue`], stdout: blue(5), once: true },
+        { match: ['get', 'deployment', `${K}-blue`], stdout: blue(8), once: true },
+      ],
+      env: { TRAFFIC_POLL_SECONDS: '0' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`traffic moves: service/${K} -> ${K}-blue (8 ready pods, ${K}-green served with 8)`);
+    expect(applies(run)).toHaveLength(2);
   });
 
   test.each([

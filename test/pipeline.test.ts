@@ -253,6 +253,9 @@ describe('deploy jobs', () => {
       `-n ${PROD} get services -o json`,
       `-n ${PROD} get deployments.apps -o json`,
       `-n ${PROD} get jobs.batch -l app.kubernetes.io/instance=${SMOKE_JOB.replace(/-[0-9a-f]{6}$/, '')} -o json`,
+      // everything but the Service that moves traffic, then the target's ready pods, then the whole folder
+      expect.stringMatching(/^apply --server-side --field-manager=soundcore-kcp-ci -f dist\/production\/04-networkpolicy-acme-http01-solver\.yaml .*-f dist\/production\/90-servicemonitor-soundcore-kcp-monitor\.yaml$/),
+      `-n ${PROD} get deployment knowledge-service-green -o json`,
       'apply --server-side --field-manager=soundcore-kcp-ci -f dist/production',
       ...deployments.map((d) => `-n ${PROD} rollout status deployment/${d} --timeout=10m`),
       // once every rollout is done: the smoke-test Job and its NetworkPolicy have left dist/, pruned
