@@ -161,6 +161,7 @@ export class KcpEnvironmentChart extends Chart {
         deployment: w.activeDeployment.name,
         otherColour: otherColour(bg.active),
         otherDeployment: w.deployments.find((d) => d !== w.activeDeployment)!.name,
+        bakeMinutes: env.components[w.name].bakeMinutes,
         ...(state.phase === Phase.PROMOTED ? { smokeInstance: smokeTestInstance(w.name, bg.tags[bg.active], state.attempt) } : {}),
       };
     });

@@ -66,6 +66,7 @@ export const DEPLOY_OPERATIONS: readonly DeployOperation[] = [
   { command: 'apply', step: '2. spec.replicas taken back from an autoscaler', kubectl: 'kubectl delete horizontalpodautoscaler.autoscaling <name>', verbs: DELETE_AND_WAIT, on: { resource: 'horizontalpodautoscalers.autoscaling' }, when: 'always' },
   { command: 'apply', step: '3. server-side apply of the folder', kubectl: 'kubectl apply --server-side --field-manager=soundcore-kcp-ci [--force-conflicts] -f <dir>', verbs: SERVER_SIDE_APPLY, on: { each: 'applied-kind' }, when: 'always' },
   { command: 'apply', step: '3. release break-glass fields', kubectl: 'kubectl apply --server-side --field-manager=soundcore-kcp-break-glass -f - (empty Service)', verbs: PARTIAL_APPLY, on: { resource: 'services' }, when: 'blue-green' },
+  { command: 'apply', step: '3. stamp when traffic moved (bake time)', kubectl: 'kubectl annotate --overwrite service <name> deploy.soundcore-kcp.com/traffic-moved-at=<time>', verbs: ['get', 'patch'], on: { resource: 'services' }, when: 'blue-green' },
   { command: 'apply', step: '4. prune', kubectl: 'kubectl get <prune resources> -l <deploy set> -o json', verbs: ['list'], on: { each: 'prune-resource' }, when: 'always' },
   { command: 'apply', step: '4. prune', kubectl: 'kubectl delete <kind>/<name>...', verbs: DELETE_AND_WAIT, on: { each: 'prune-resource' }, when: 'always' },
   { command: 'apply', step: '5. wait for the rollouts', kubectl: 'kubectl rollout status deployment/<name>', verbs: ['get', 'list', 'watch'], on: { resource: 'deployments.apps' }, when: 'always' },

@@ -10,6 +10,11 @@
  *   deployment <name>  <replicas | autoscaled>                 who owns spec.replicas
  *   traffic    <service>  <selector key>  <colour>  <deployment>  <image>  <other colour>  <other deployment>  <evidence | ->
  *   job        <name>                                          Jobs (smoke tests) to wait for
+ *   bake       <service>  <idle deployment>  <its size in the folder>  <bake minutes>
+ *
+ * A `bake` line guards `finalize`: when the deploy that moved a Service's traffic stamped it (the
+ * annotation {@link TRAFFIC_MOVED_AT}), a folder that shrinks the colour traffic left is refused until
+ * the bake time has passed since then.
  *
  * A `traffic` line is a gate: when the Service in the cluster selects another colour than the one
  * in the folder, applying the folder moves traffic, and the deploy first checks in the cluster that
@@ -34,6 +39,8 @@ export interface TrafficGate {
   readonly otherColour: string;
   /** The Deployment of the other colour (what serves while the Service still selects it). */
   readonly otherDeployment: string;
+  /** Minutes after traffic moved before the colour it left may shrink. @default 0 */
+  readonly bakeMinutes?: number;
   /**
    * The staging attempt whose smoke test must have passed before traffic moves to `deployment`
    * (`app.kubernetes.io/instance` of its Jobs). @default - no smoke evidence required
@@ -81,6 +88,9 @@ export function pruneResources(kinds: readonly string[]): string[] {
   return Object.entries(PRUNABLE).filter(([kind, p]) => p.core || present.has(kind)).map(([, p]) => p.resource);
 }
 
+/** The annotation the deploy stamps on a Service when it moves its traffic: `<epoch seconds> <UTC time>`. */
+export const TRAFFIC_MOVED_AT = 'deploy.soundcore-kcp.com/traffic-moved-at';
+
 /** Kinds that are not namespaced: applied, never pruned by a namespace's deploy. */
 const CLUSTER_SCOPED = new Set(['Namespace']);
 
@@ -120,6 +130,12 @@ export function renderDeployPlan(input: DeployPlanInput): string {
         t.smokeInstance !== undefined ? `smoke:${t.smokeInstance}` : '-');
     }),
     ...objects.filter((o) => o.kind === 'Job').map((o) => line('job', o.metadata.name)),
+    ...[...input.traffic].sort((a, b) => (a.service < b.service ? -1 : 1)).map((t) => {
+      const idle = byName('Deployment', t.otherDeployment) as { spec?: { replicas?: number } } | undefined;
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler'
+        && (o as { spec?: { scaleTargetRef?: { name?: string } } }).spec?.scaleTargetRef?.name === t.otherDeployment) as { spec?: { minReplicas?: number } } | undefined;
+      return line('bake', t.service, t.otherDeployment, String(hpa?.spec?.minReplicas ?? idle?.spec?.replicas ?? 1), String(t.bakeMinutes ?? 0));
+    }),
   ];
   return `${lines.join('\n')}\n`;
 }

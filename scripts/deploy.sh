@@ -71,7 +71,7 @@ refuse_if_problems() {
 }
 # The namespace's Services and Deployments, read once (one API call each, whatever the folder's size)
 # into tables of the facts the deploy needs, one line per object (no field is ever empty: "-"):
-#   services:    name  selector (k=v,...)  break-glass owns a field (true|false)
+#   services:    name  selector (k=v,...)  break-glass owns a field (true|false)  traffic moved at (epoch s|-)
 #   deployments: name  spec.replicas  images (space-separated)  rolled out (true|false)  ready  pods
 #                spec.replicas applied by the CI (true|false)  other owners of spec.replicas (a,b|-)
 services=
@@ -80,7 +80,8 @@ read_cluster() {
   json=$(get_json services)
   services=$(printf '%s' "$json" | jq -r --arg bg "$BREAK_GLASS_MANAGER" '.items[] | [.metadata.name,
     ((.spec.selector // {}) | to_entries | map("\(.key)=\(.value)") | join(",") | if . == "" then "-" else . end),
-    any(.metadata.managedFields[]?; .manager == $bg)] | @tsv')
+    any(.metadata.managedFields[]?; .manager == $bg),
+    ((.metadata.annotations // {})["deploy.soundcore-kcp.com/traffic-moved-at"] // "-" | split(" ")[0])] | @tsv')
   json=$(get_json deployments.apps)
   deployments=$(printf '%s' "$json" | jq -r --arg m "$MANAGER" '.items[] | [.metadata.name, (.spec.replicas // 1),
     ([.spec.template.spec.containers[].image] | join(" ")),
@@ -111,7 +112,7 @@ gate() {
       echo "gate: service/$svc is not in the cluster yet (nothing serves, no traffic moves)"
       continue
     fi
-    IFS=$TAB read -r _name selector broken <<EOF
+    IFS=$TAB read -r _name selector broken _moved <<EOF
 $live
 EOF
     now=$(selector_value "$selector" "$key")
@@ -166,6 +167,29 @@ EOF
     esac
   done <<EOF
 $(lines traffic)
+EOF
+}
+
+# A folder that shrinks the colour a Service's traffic left (finalize) before the bake time has passed
+# since the deploy that moved the traffic: refused. The time is the Service's annotation, stamped by
+# that deploy; a Service without it (moved before the stamp existed) is not held.
+bake_gate() {
+  now_s=$(date -u +%s)
+  while IFS=$TAB read -r svc idle size minutes; do
+    [ -n "$svc" ] || continue
+    live=$(row "$services" "$svc") || continue
+    moved=$(printf '%s' "$live" | cut -f4)
+    [ "$moved" != - ] || continue
+    number "service/$svc traffic-moved-at" "$moved"
+    dep=$(row "$deployments" "$idle") || continue
+    running=$(printf '%s' "$dep" | cut -f2)
+    [ "$size" -lt "$running" ] || continue
+    until_s=$(( moved + minutes * 60 ))
+    if [ "$now_s" -lt "$until_s" ]; then
+      problem "service/$svc: its traffic moved $(( (now_s - moved) / 60 )) min ago; $idle keeps its $running pods for the bake time ($minutes min), so that a rollback needs no new pods: deploy this in $(( (until_s - now_s + 59) / 60 )) min"
+    fi
+  done <<EOF
+$(lines bake)
 EOF
 }
 
@@ -295,11 +319,19 @@ apply_folder() {
   read_cluster
   moves=
   gate
+  bake_gate
   handover
   refuse_if_problems
   take_over_replicas
   [ -z "$moves" ] || move_traffic_safely
   kubectl apply --server-side --field-manager="$MANAGER" -f "$dir"
+  # the moment traffic moved, for the bake time of the finalize that follows (bake_gate)
+  while IFS=$TAB read -r svc _rest; do
+    [ -n "$svc" ] || continue
+    k annotate --overwrite service "$svc" "deploy.soundcore-kcp.com/traffic-moved-at=$(date -u +%s) $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done <<EOF
+$moves
+EOF
   release_break_glass
   for d in $(lines deployment | cut -f1); do
     k rollout status "deployment/$d" --timeout="${ROLLOUT_TIMEOUT:-10m}"

@@ -23,6 +23,8 @@ export interface ClusterScenario {
   readonly rollingOut?: readonly string[];
   /** The colour a Service selects (`version`). @default the folder's */
   readonly selects?: { readonly [service: string]: string };
+  /** Services a deploy stamped with the time it moved their traffic (epoch seconds). */
+  readonly movedAt?: { readonly [service: string]: number };
   /** Services whose selector break-glass took over. */
   readonly breakGlass?: readonly string[];
   /** Smoke-test Jobs: name -> result, with the labels of the folder's Job of that name or `instance`. */
@@ -101,6 +103,10 @@ export function writeCluster(dir: string, objects: readonly KubeObject[], scenar
       const colour = scenario.selects?.[o.metadata.name];
       if (colour !== undefined) l.spec.selector = { ...l.spec.selector, version: colour };
       l.spec = { ...l.spec, clusterIP: `10.96.${uid}.10`, clusterIPs: [`10.96.${uid}.10`], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', sessionAffinity: 'None' };
+      const moved = scenario.movedAt?.[o.metadata.name];
+      if (moved !== undefined) {
+        l.metadata.annotations = { ...l.metadata.annotations, 'deploy.soundcore-kcp.com/traffic-moved-at': `${moved} ${new Date(moved * 1000).toISOString().slice(0, 19)}Z` };
+      }
       if (scenario.breakGlass?.includes(o.metadata.name)) {
         l.metadata.managedFields.push(entry('soundcore-kcp-break-glass', 'Apply', 'v1', { 'f:spec': { 'f:selector': { 'f:version': {} } } }));
       }

@@ -212,6 +212,35 @@ describe('a failed read of the cluster stops the deploy', () => {
   });
 });
 
+describe('the bake time, from the deploy that moved the traffic', () => {
+  const promote = folder(promoted);
+  const finalized = folder(transition('t', promoted, Action.FINALIZE));
+  const minutesAgo = (m: number) => Math.floor(Date.now() / 1000) - m * 60;
+
+  test('GIVEN traffic moved 10 minutes ago WHEN finalize would shrink the previous colour THEN refused until 30 minutes have passed', () => {
+    const run = deploy(['apply', finalized.dir], { objects: promote.objects, scenario: { movedAt: { [K]: minutesAgo(10) } } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`deploy refused, nothing applied to ${NS}:\n  - service/${K}: its traffic moved 10 min ago; ${K}-blue keeps its 5 pods for the bake time `
+      + '(30 min), so that a rollback needs no new pods: deploy this in 20 min\n');
+    expect(applies(run)).toEqual([]);
+  });
+
+  test('GIVEN traffic moved 31 minutes ago THEN finalize is applied', () => {
+    const run = deploy(['apply', finalized.dir], { objects: promote.objects, scenario: { movedAt: { [K]: minutesAgo(31) } } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+
+  test('the deploy that moves traffic stamps the Service with the time', () => {
+    const stagedFolder = folder(staged);
+    const run = deploy(['apply', promote.dir], { objects: stagedFolder.objects, scenario: { jobs: { [`${INSTANCE}-abc123`]: { result: 'Complete', instance: INSTANCE } } } });
+    expect(run.status).toBe(0);
+    expect(run.calls.filter((c) => c.includes(' annotate '))).toEqual([
+      expect.stringMatching(new RegExp(`^-n ${NS} annotate --overwrite service ${K} deploy.soundcore-kcp.com/traffic-moved-at=\\d+ \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`)),
+    ]);
+  });
+});
+
 describe('spec.replicas hand-over', () => {
   const stableFolder = folder(stable);
 
@@ -444,6 +473,7 @@ function requestsOf(call: KubectlCall, cwd: string): ApiRequest[] {
     case 'get': return args[1].split(',').flatMap((t) => verbs(type(t), args[2] === undefined || args[2].startsWith('-') ? 'list' : 'get'));
     case 'delete': return args.slice(1).flatMap((a, i) => (a.includes('/') ? verbs(type(a), 'delete', 'get') : i === 0 ? [] : verbs(type(args[1]), 'delete', 'get')));
     case 'rollout': return verbs(type(args[2]), 'get', 'list', 'watch');
+    case 'annotate': return verbs(type(args[2]), 'get', 'patch');
     case 'logs': return [...verbs(type(args[1]), 'get'), { group: '', resource: 'pods', verb: 'list' }, { group: '', resource: 'pods/log', verb: 'get' }];
     case 'apply': return objectsOf(args[args.indexOf('-f') + 1]).flatMap((o) => verbs(resourceOf(o.apiVersion, o.kind, { Ingress: 'ingresses', NetworkPolicy: 'networkpolicies' }), 'patch', 'create'));
     default: throw new Error(`unexpected kubectl call: ${call.args.join(' ')}`);
@@ -458,5 +488,5 @@ test('every kubectl call of the scenarios above is allowed by the deployer\'s Ro
   const denied = everyCall.flatMap(({ call, cwd }) => requestsOf(call, cwd).filter((r) => !rulesAllow(role.rules, r)).map((r) => `${call.args.join(' ')}: ${r.verb} ${r.resource}.${r.group}`));
   expect(denied).toEqual([]);
   // and the calls exercised every kind of operation
-  expect(new Set(everyCall.map(({ call }) => (call.args[0] === '-n' ? call.args[2] : call.args[0])))).toEqual(new Set(['get', 'apply', 'delete', 'rollout', 'logs']));
+  expect(new Set(everyCall.map(({ call }) => (call.args[0] === '-n' ? call.args[2] : call.args[0])))).toEqual(new Set(['get', 'apply', 'annotate', 'delete', 'rollout', 'logs']));
 });

@@ -257,6 +257,8 @@ describe('deploy jobs', () => {
       expect.stringMatching(/^apply --server-side --field-manager=soundcore-kcp-ci -f dist\/production\/04-networkpolicy-acme-http01-solver\.yaml .*-f dist\/production\/90-servicemonitor-soundcore-kcp-monitor\.yaml$/),
       `-n ${PROD} get deployment knowledge-service-green -o json`,
       'apply --server-side --field-manager=soundcore-kcp-ci -f dist/production',
+      // the moment traffic moved, for the bake time of the finalize that follows
+      expect.stringMatching(new RegExp(`^-n ${PROD} annotate --overwrite service knowledge-service deploy.soundcore-kcp.com/traffic-moved-at=\\d+ \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`)),
       ...deployments.map((d) => `-n ${PROD} rollout status deployment/${d} --timeout=10m`),
       // once every rollout is done: the smoke-test Job and its NetworkPolicy have left dist/, pruned
       expect.stringMatching(new RegExp(`^-n ${PROD} get configmaps,services,deployments.apps,jobs.batch,.* -l deploy.soundcore-kcp.com/set=production -o json$`)),
