@@ -303,12 +303,8 @@ EOF
   deadline=$(( $(date +%s) + ${TRAFFIC_READY_SECONDS:-600} ))
   while IFS=$TAB read -r svc target serving other; do
     [ -n "$svc" ] || continue
-    ready=$(ready_replicas "$target")
-    while [ "$ready" -lt "$serving" ]; do
-      [ "$(date +%s)" -lt "$deadline" ] || die "traffic not moved: service/$svc still on $other: $target has $ready ready pods, $other served with $serving (traffic never moves to fewer pods; a promote staged below that scale: abort with rollback, then stage again with --serving $serving)"
-      sleep "${TRAFFIC_POLL_SECONDS:-5}"
-      ready=$(ready_replicas "$target")
-    done
+    await_ready "$target" "$serving" "$deadline" "${TRAFFIC_POLL_SECONDS:-5}" \
+      || die "traffic not moved: service/$svc still on $other: $target has $ready ready pods, $other served with $serving (traffic never moves to fewer pods; a promote staged below that scale: abort with rollback, then stage again with --serving $serving)"
     echo "traffic moves: service/$svc -> $target ($ready ready pods, $other served with $serving)"
   done <<EOF
 $moves
@@ -414,6 +410,18 @@ ready_replicas() {
   printf '%s' "$n"
 }
 
+# Polls deployment $1 every $4 s until it has at least $2 ready pods (status 0) or the epoch second
+# $3 has passed (status 1). The last count read is left in $ready, for the caller's message.
+await_ready() {
+  # (explicit exits: under `||` the shell does not stop on a failed command itself)
+  ready=$(ready_replicas "$1") || exit 1
+  while [ "$ready" -lt "$2" ]; do
+    [ "$(date +%s)" -lt "$3" ] || return 1
+    sleep "$4"
+    ready=$(ready_replicas "$1") || exit 1
+  done
+}
+
 break_glass() {
   [ $# -ge 2 ] || usage
   state_file=$1
@@ -469,11 +477,8 @@ EOF
           "$back_d" "$ns" "$serving" | kubectl apply --server-side --field-manager="$BREAK_GLASS_MANAGER" --force-conflicts -f -
       fi
       deadline=$(( $(date +%s) + ${BREAK_GLASS_READY_SECONDS:-90} ))
-      while [ "$ready" -lt "$serving" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || die "break-glass: $back_d has $ready of $serving pods ready after ${BREAK_GLASS_READY_SECONDS:-90} s; traffic left on $active"
-        sleep "${BREAK_GLASS_POLL_SECONDS:-2}"
-        ready=$(ready_replicas "$back_d")
-      done
+      await_ready "$back_d" "$serving" "$deadline" "${BREAK_GLASS_POLL_SECONDS:-2}" \
+        || die "break-glass: $back_d has $ready of $serving pods ready after ${BREAK_GLASS_READY_SECONDS:-90} s; traffic left on $active"
       echo "break-glass: $back_d has $ready ready pods ($(( $(date +%s) - started )) s)"
     fi
     printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"%s"},"spec":{"selector":{"%s":"%s"}}}\n' \

@@ -212,6 +212,17 @@ describe('a failed read of the cluster stops the deploy', () => {
   });
 });
 
+test('a failed read while waiting for the target\'s pods leaves the traffic where it is', () => {
+  const run = deploy(['apply', folder(promoted).dir], {
+    objects: folder(staged).objects, scenario: { jobs: { [`${INSTANCE}-abc123`]: { result: 'Complete', instance: INSTANCE } } },
+  }, { answers: [{ match: ['get', 'deployment', `${K}-green`], exit: 1, stderr: 'Error from server (Timeout)\n' }] });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain(`kubectl get deployment ${K}-green failed; the deploy stops here, changing nothing more\n`);
+  // only the folder without the Service that moves was applied
+  expect(applies(run)).toHaveLength(1);
+  expect(applies(run)[0]).not.toContain(`44-service-${K}.yaml`);
+});
+
 describe('the bake time, from the deploy that moved the traffic', () => {
   const promote = folder(promoted);
   const finalized = folder(transition('t', promoted, Action.FINALIZE));
