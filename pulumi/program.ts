@@ -5,7 +5,7 @@
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import { CATALOGUE, ENVIRONMENTS, ReleaseStates } from '../environments';
 import { KubeObject } from '../synth/output';
 
@@ -15,8 +15,8 @@ export interface DeployOptions {
   readonly environment: string;
   /** kubeconfig context to deploy to. @default - the current context */
   readonly kubeContext?: string;
-  /** Release states by environment. @default - read from environments/<env>.release.json */
-  readonly releaseStates?: ReleaseStates;
+  /** Release states by environment (the caller reads them: environments/<env>.release.json for the stacks). */
+  readonly releaseStates: ReleaseStates;
 }
 
 /** What {@link deployEnvironment} registered. */

@@ -21,7 +21,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ROOT, synthesize, synthesizeObjects } from '../main';
+import { synthesize, synthesizeObjects } from '../synth/pipeline';
+import { ROOT } from '../synth/root';
+import { readReleaseStates } from '../release/files';
 import { ComponentSpec, DATASTORES, Host, Tier } from '../environments/catalogue';
 import { staging } from '../environments/staging';
 import { EnvironmentConfig } from '../environments/model';
@@ -100,9 +102,10 @@ const SCALE_RUNS = 7;
 /** In-process synth (with the gate), the gate alone and the folder gate at `n` generated components: medians of warm runs. */
 function scaling(n: number): string {
   const { env, catalogue } = generated(n);
-  const tree = synthesize([env], catalogue); // warm-up (loads the schemas)
-  const charts = synthesizeObjects([env], catalogue) as Map<string, KubeObject[]>;
-  const synth = median(Array.from({ length: SCALE_RUNS }, () => timed(() => synthesize([env], catalogue))));
+  const states = readReleaseStates(ROOT, [env]);
+  const tree = synthesize([env], catalogue, states); // warm-up (loads the schemas)
+  const charts = synthesizeObjects([env], catalogue, states) as Map<string, KubeObject[]>;
+  const synth = median(Array.from({ length: SCALE_RUNS }, () => timed(() => synthesize([env], catalogue, states))));
   const gate = median(Array.from({ length: SCALE_RUNS }, () => timed(() => gateObjects(charts))));
   const folderRuns = n >= 1000 ? 3 : SCALE_RUNS;
   const folder = median(Array.from({ length: folderRuns }, () => timed(() => validateTree(tree))));
@@ -115,7 +118,7 @@ function scaling(n: number): string {
 /** `--child-synth N`: one synth of N generated components (with the gate), for the process figures. */
 function childSynth(n: number): number {
   const { env, catalogue } = generated(n);
-  return synthesize([env], catalogue).size > 0 ? 0 : 1;
+  return synthesize([env], catalogue, readReleaseStates(ROOT, [env])).size > 0 ? 0 : 1;
 }
 
 /** A copy of dist/'s manifests with a kustomization.yaml listing them all (both environments). */

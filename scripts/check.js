@@ -3,7 +3,7 @@
 // each with its own output; fails when either fails. (Sequentially they take ≈ 11 s here.)
 //
 // The type check builds the project references of tsconfig.json, one tier each: the library
-// (constructs/), the app (main.ts, environments/, release/, review/, synth/, validate/, scripts/), the Pulumi
+// (constructs/), the app (main.ts, kcp/, environments/, release/, review/, synth/, validate/, scripts/), the Pulumi
 // program (pulumi/ and its test) and the tests. Checking the library or the app never loads
 // @pulumi/*. Each tier keeps its state in .build/tsc/, so an unchanged tier is not checked again
 // and an edit re-checks only its tier and the tiers whose view of its declarations changed.

@@ -22,7 +22,9 @@
  * staging has a typo).
  */
 import * as path from 'path';
-import { ROOT, separatePlatformObjects, synthesizeObjects, synthesizeOutput } from '../main';
+import { synthesizeObjects, synthesizeOutput } from '../synth/pipeline';
+import { separatePlatformObjects } from '../synth/render';
+import { ROOT } from '../synth/root';
 import {
   CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, own, ReleaseMode, ReleaseStates, ResolvedEnvironment,
   resolveEnvironments,

@@ -43,7 +43,7 @@ export interface GateRecord {
   readonly ms: number;
 }
 
-const results = new WeakMap<OutputTree, { result: GateResult; ms: number; options: GateOptions }>();
+const results = new WeakMap<OutputTree, GateRun>();
 
 /**
  * Runs the gate over synthesized objects (chart id = environment = folder), as `ApiObject.toJson()`
@@ -54,19 +54,40 @@ export function gateObjects(charts: ReadonlyMap<string, readonly KubeObject[]>, 
   return validateManifests(manifests, { ...options, unshared: true });
 }
 
+/** A gate run without errors, to be recorded with the tree rendered from the same objects ({@link recordGate}). */
+export interface GateRun {
+  readonly result: GateResult;
+  /** How long it took. */
+  readonly ms: number;
+  readonly options: GateOptions;
+}
+
 /**
- * Runs the gate over the objects `tree` was rendered from and remembers the result with `tree`.
+ * Runs the gate over synthesized objects before anything is rendered from them.
  * @throws GateFailedError listing every finding when there is any error
  */
-export function gateOutput(tree: OutputTree, charts: ReadonlyMap<string, readonly KubeObject[]>, options: GateOptions = {}): OutputTree {
+export function runGate(charts: ReadonlyMap<string, readonly KubeObject[]>, options: GateOptions = {}): GateRun {
   const started = process.hrtime.bigint();
   const result = gateObjects(charts, options);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.errors > 0) {
     throw new GateFailedError(`the validation gate found ${result.errors} errors in the synthesized objects:\n${formatReport(result).join('\n')}`, result);
   }
-  results.set(tree, { result, ms, options });
+  return { result, ms, options };
+}
+
+/** Remembers `run` with `tree`, the tree rendered from the objects it validated; returns `tree`. */
+export function recordGate(tree: OutputTree, run: GateRun): OutputTree {
+  results.set(tree, run);
   return tree;
+}
+
+/**
+ * Runs the gate over the objects `tree` was rendered from and remembers the result with `tree`.
+ * @throws GateFailedError listing every finding when there is any error
+ */
+export function gateOutput(tree: OutputTree, charts: ReadonlyMap<string, readonly KubeObject[]>, options: GateOptions = {}): OutputTree {
+  return recordGate(tree, runGate(charts, options));
 }
 
 /** The gate's result for `tree`, when {@link gateOutput} produced it. */

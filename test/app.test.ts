@@ -1,4 +1,4 @@
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 import { CATALOGUE, ENVIRONMENTS, FRONTEND, IMAGE_REGISTRY, resolveEnvironments, Tier } from '../environments';
 import { readReleaseStates } from '../release/files';
 import { find, matches, Obj, ofKind, synthObjects } from './helpers';

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Colour } from '../constructs';
-import { synthesizeOutput } from '../main';
+import { synthesizeOutput } from '../synth/pipeline';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
 import { Action, ComponentRelease, Phase, transition } from '../release/state';

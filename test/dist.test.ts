@@ -2,25 +2,26 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT, synthesize, writeManifests } from '../main';
-import { ENVIRONMENTS, EnvironmentConfig } from '../environments';
+import { synthesize, writeManifests } from '../synth/pipeline';
+import { ROOT } from '../synth/root';
+import { CATALOGUE, ENVIRONMENTS, EnvironmentConfig } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
 import { GATE_RECORD, GateRecord } from '../synth/gate';
 import { diffTree, readTree, renderTree } from '../synth/output';
-import { find, synthObjects } from './helpers';
+import { committedReleaseStates, find, synthObjects } from './helpers';
 
 const DIST = path.join(ROOT, 'dist');
 
 describe('committed dist/', () => {
   test('equals a fresh synth (run `npm run synth` and commit when this fails)', () => {
-    const diff = diffTree(DIST, synthesize());
+    const diff = diffTree(DIST, synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates()));
     expect({ stale: diff.changed, missing: diff.missing, extra: diff.extra }).toEqual({ stale: [], missing: [], extra: [] });
   });
 
   test('synthesizing twice gives byte-identical output', () => {
-    const first = synthesize();
-    const second = synthesize();
+    const first = synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
+    const second = synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates());
     expect([...second.entries()]).toEqual([...first.entries()]);
   });
 
@@ -93,7 +94,7 @@ describe('adding an environment', () => {
   };
 
   test('is one more object in the registry: it synthesizes into its own folder', () => {
-    const tree = synthesize([staging, production, qa]);
+    const tree = synthesize([staging, production, qa], CATALOGUE, committedReleaseStates());
     const files = [...tree.keys()].filter((f) => f.startsWith('qa/'));
     expect(files).toContain('qa/platform/00-namespace-soundcore-kcp-qa.yaml');
     expect(files).toContain('qa/48-deployment-auth-service.yaml');
@@ -101,7 +102,7 @@ describe('adding an environment', () => {
     expect(find(objs, 'Deployment', 'auth-service').spec.replicas).toBe(1);
     expect(find(objs, 'Ingress', 'soundcore-kcp').spec.rules[0].host).toBe('qa.soundcore-kcp.com');
     // the other environments are unaffected by the new one
-    expect([...tree.entries()].filter(([f]) => !f.startsWith('qa/'))).toEqual([...synthesize().entries()]);
+    expect([...tree.entries()].filter(([f]) => !f.startsWith('qa/'))).toEqual([...synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates()).entries()]);
   });
 });
 
@@ -114,8 +115,8 @@ describe('writing manifests', () => {
     fs.mkdirSync(path.join(dir, 'staging'));
     fs.writeFileSync(path.join(dir, 'staging', '48-deployment-removed.yaml'), 'old');
     const lines: string[] = [];
-    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
-    expect(readTree(dir)).toEqual(synthesize());
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    expect(readTree(dir)).toEqual(synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates()));
     expect(lines.join('\n')).toMatch(/files, \d+ added, 0 changed, 1 removed/);
   });
 
@@ -125,7 +126,7 @@ describe('writing manifests', () => {
     const bad: EnvironmentConfig = {
       ...production, components: { ...production.components, 'frontend': { replicas: 0 }, 'auth-service': { imageTag: 'latest' } },
     };
-    const code = writeManifests({ environments: [staging, bad], outdir: dir, err: (l) => errors.push(l), out: () => undefined });
+    const code = writeManifests({ releaseStates: committedReleaseStates, environments: [staging, bad], outdir: dir, err: (l) => errors.push(l), out: () => undefined });
     expect(code).toBe(1);
     expect(errors.join('\n')).toContain('invalid configuration (2 problems)');
     expect(errors.join('\n')).toContain('production/frontend: replicas must be an integer >= 1, got 0');
@@ -135,17 +136,17 @@ describe('writing manifests', () => {
 
   test('leaves an unchanged tree untouched, timestamps included', () => {
     const lines: string[] = [];
-    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir: dir, out: (l) => lines.push(l) })).toBe(0);
     const file = path.join(dir, 'staging', 'platform', '00-namespace-soundcore-kcp-staging.yaml');
     fs.utimesSync(file, new Date(0), new Date(0));
-    expect(writeManifests({ outdir: dir, out: (l) => lines.push(l) })).toBe(0);
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir: dir, out: (l) => lines.push(l) })).toBe(0);
     expect(fs.statSync(file).mtimeMs).toBe(0);
     expect(lines[1]).toMatch(/: \d+ files, unchanged \(/);
   });
 
   test('writes a copy for the cdk8s CLI when asked to, with the gate result for its validation plugin', () => {
     const copy = path.join(dir, 'cli');
-    expect(writeManifests({ outdir: path.join(dir, 'dist'), copyTo: copy, out: () => undefined })).toBe(0);
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir: path.join(dir, 'dist'), copyTo: copy, out: () => undefined })).toBe(0);
     const copied = readTree(copy);
     const record = JSON.parse(copied.get(GATE_RECORD) ?? 'null') as GateRecord;
     copied.delete(GATE_RECORD);
@@ -164,7 +165,7 @@ test('an output path that is a file is refused with a message naming it, not a s
     const outdir = path.join(dir, 'dist');
     fs.writeFileSync(outdir, 'not a folder');
     const errors: string[] = [];
-    expect(writeManifests({ outdir, err: (l) => errors.push(l), out: () => undefined })).toBe(1);
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir, err: (l) => errors.push(l), out: () => undefined })).toBe(1);
     expect(errors.join('\n')).toContain(outdir);
     expect(errors.join('\n')).not.toMatch(/\n\s+at /);
     expect(fs.readFileSync(outdir, 'utf8')).toBe('not a folder');
@@ -180,7 +181,7 @@ test('an output path that is a symbolic link is refused, and neither the link no
     fs.writeFileSync(path.join(dir, 'real', 'sentinel.yaml'), 'previous output');
     fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'dist'));
     const errors: string[] = [];
-    expect(writeManifests({ outdir: path.join(dir, 'dist'), err: (l) => errors.push(l), out: () => undefined })).toBe(1);
+    expect(writeManifests({ releaseStates: committedReleaseStates, outdir: path.join(dir, 'dist'), err: (l) => errors.push(l), out: () => undefined })).toBe(1);
     expect(errors.join('\n')).toContain('dist is a symbolic link: it would be replaced by a folder and its target left as it is');
     expect(fs.lstatSync(path.join(dir, 'dist')).isSymbolicLink()).toBe(true);
     expect(readTree(path.join(dir, 'real'))).toEqual(new Map([['sentinel.yaml', 'previous output']]));

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Job = { [key: string]: any };

@@ -13,7 +13,8 @@ import {
 import { CATALOGUE, EnvironmentConfig } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-import { separatePlatformObjects, synthesize, synthesizeObjects } from '../main';
+import { synthesize, synthesizeObjects } from '../synth/pipeline';
+import { separatePlatformObjects } from '../synth/render';
 import { DEPLOY_OPERATIONS, DeployFacts, deployRequests, operationRequests } from '../release/deploy-operations';
 import { PLATFORM_KINDS } from '../release/guardrails';
 import { Action, ComponentRelease, Phase, ReleaseState, transition } from '../release/state';

@@ -1,4 +1,5 @@
-import { buildApp, ROOT } from '../main';
+import { buildApp } from '../synth/build';
+import { ROOT } from '../synth/root';
 import { CATALOGUE, ComponentSpec, ConfigError, ENVIRONMENTS, EnvironmentConfig, ReleaseStates, resolveEnvironments } from '../environments';
 import { readReleaseStates } from '../release/files';
 import { KubeObject, synthesizeCharts } from '../synth/output';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
 import { writeCluster } from './cluster';

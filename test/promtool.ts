@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import type { RuleGroupSpec } from '../constructs';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 
 /** Where promtool is: `$PROMTOOL`, else the first `promtool` on `$PATH`. */
 export function promtoolPath(): string {

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 import { ENVIRONMENTS } from '../environments';
 import { readReleaseStates } from '../release/files';
 import { Phase } from '../release/state';
@@ -28,7 +28,7 @@ const { deployEnvironment, markSecrets } = require('../pulumi/program') as typeo
 /** Deploys an environment under the mocks and waits until every resource is registered. */
 async function deploy(environment: string, releaseStates?: { [env: string]: unknown }): Promise<Registered[]> {
   registered.length = 0;
-  const { group, provider } = deployEnvironment({ environment, releaseStates });
+  const { group, provider } = deployEnvironment({ environment, releaseStates: releaseStates ?? readReleaseStates(ROOT, ENVIRONMENTS) });
   await new Promise<void>((resolve) => pulumi.all([provider.id, group.resources.apply((rs) => pulumi.all(Object.values(rs).map((r) => r.id)))])
     .apply(() => resolve()));
   return [...registered];
@@ -96,7 +96,7 @@ describe('the Pulumi program', () => {
   });
 
   test('throws for an unknown environment, naming the known ones', () => {
-    expect(() => deployEnvironment({ environment: 'qa' }))
+    expect(() => deployEnvironment({ environment: 'qa', releaseStates: {} }))
       .toThrow('unknown environment "qa" (soundcore-kcp:environment); known: staging, production');
   });
 });

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { build } from 'esbuild';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 import { CATALOGUE, ENVIRONMENTS, EnvironmentConfig } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';

@@ -8,7 +8,7 @@ import { Testing } from 'cdk8s';
 import { Microservice, otherColour } from '../constructs';
 import { CATALOGUE, ComponentSettings, resolveEnvironments } from '../environments';
 import { production } from '../environments/production';
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import {
   Action, ComponentRelease, failedOf, formatReleaseState, lastGoodOf, Phase, ReleaseError, ReleaseState, rollbackTarget, strategyFor, transition,
   validateReleaseState,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Colour } from '../constructs';
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import { CATALOGUE, ConfigError, ENVIRONMENTS, resolveEnvironments } from '../environments';
 import { production } from '../environments/production';
 import { readReleaseStates, releaseFile } from '../release/files';

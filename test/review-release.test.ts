@@ -1,4 +1,4 @@
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
 import { Manifest, plainLine, reviewEnvironment } from '../review';

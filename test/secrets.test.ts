@@ -5,7 +5,7 @@ import * as kplus from 'cdk8s-plus-28';
 import {
   CredentialsSecret, ExternalSecret, ExternalSecretApiVersion, SecretSource, SecretStoreRef,
 } from '../constructs';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 import { ENVIRONMENTS } from '../environments';
 import { findCredentialLikeValues } from '../synth/guards';
 import { readTree, renderTree, synthesizeCharts } from '../synth/output';

@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import { Colour, IdleSize, Microservice, ReleaseStrategy, SmokeTest, SmokeTestProps } from '../constructs';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
-import { synthesizeObjects } from '../main';
+import { synthesizeObjects } from '../synth/pipeline';
 import { committedReleaseStates, find, Obj } from './helpers';
 
 /**

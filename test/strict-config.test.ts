@@ -12,7 +12,7 @@ import {
 } from '../environments';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-import { synthesize, writeManifests } from '../main';
+import { synthesize, writeManifests } from '../synth/pipeline';
 import { readTree } from '../synth/output';
 import { Action, initialRelease, initRelease, ReleaseError, transition } from '../release/state';
 import { committedReleaseStates, configProblems } from './helpers';
@@ -58,7 +58,7 @@ describe('misspelled keys are errors with the path and a suggestion, at every de
       });
       const errors: string[] = [];
       // WHEN synthesizing with the typo
-      const code = writeManifests({ environments: [staging, typo], outdir: dir, err: (l) => errors.push(l), out: () => undefined });
+      const code = writeManifests({ releaseStates: committedReleaseStates, environments: [staging, typo], outdir: dir, err: (l) => errors.push(l), out: () => undefined });
       // THEN nothing is written and the message says so, without a stack trace
       expect(code).toBe(1);
       const message = errors.join('\n');
@@ -294,7 +294,7 @@ describe('hostile input never crashes and is never half-reported', () => {
   });
 
   test('an environment that is undefined in the registry (a broken import) is named, also when release states are read', () => {
-    expect(messageOf(() => synthesize([staging, undefined as unknown as EnvironmentConfig])))
+    expect(messageOf(() => synthesize([staging, undefined as unknown as EnvironmentConfig], CATALOGUE, committedReleaseStates())))
       .toContain('  - environments[1]: (environment) is required (an object)');
   });
 

@@ -9,7 +9,7 @@ import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { Microservice, MicroserviceProps } from '../constructs';
 import { ORDERS } from './orders-props';
-import { ROOT } from '../main';
+import { ROOT } from '../synth/root';
 
 const BASE: MicroserviceProps = ORDERS;
 

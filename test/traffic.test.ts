@@ -4,7 +4,9 @@ import {
   ResolvedEnvironment, resolveEnvironments, usedDatastores,
 } from '../environments';
 import { staging } from '../environments/staging';
-import { ACME_SOLVER, ROOT, synthesizeObjects } from '../main';
+import { ACME_SOLVER } from '../kcp';
+import { synthesizeObjects } from '../synth/pipeline';
+import { ROOT } from '../synth/root';
 import { readReleaseStates } from '../release/files';
 import { committedReleaseStates, find, Obj, ofKind, synthObjects } from './helpers';
 import { Address, Cluster, Endpoint, isAllowed, Pod, Policy, Port, tcp, udp } from './netpol';

@@ -1,0 +1,13 @@
+/**
+ * The names every object of a KCP environment shares: the project label and the label that makes an
+ * environment's folder of `dist/` one deploy set.
+ */
+
+/**
+ * Label on every object of an environment's folder of dist/ (a chart label), naming the environment:
+ * the deploy prunes exactly the objects carrying it that the folder no longer holds (scripts/deploy.sh).
+ */
+export const DEPLOY_SET_LABEL = 'deploy.soundcore-kcp.com/set';
+
+/** Value of the `project` label and `app.kubernetes.io/part-of`. */
+export const PROJECT = 'soundcore-kcp';
