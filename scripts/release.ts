@@ -17,10 +17,11 @@
  * The state file and `dist/<environment>/` change together or not at all: everything is computed
  * first, then written as one journaled change (synth/transaction.ts) holding the lock that every
  * release and synth takes, so two commands at once run one after the other and an interrupted one
- * is undone by the next. Only the released environment is synthesized and written: another
+ * is undone by the next. Only the released environment is synthesized and written, once: another
  * environment whose configuration is invalid is named, not fatal (a rollback must work while
- * staging has a typo).
+ * staging has a typo). What changed is described against `dist/<environment>/` as it is on disk.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { synthesizeObjects, synthesizeOutput } from '../synth/pipeline';
 import { separatePlatformObjects } from '../synth/render';
@@ -30,6 +31,7 @@ import {
   resolveEnvironments,
 } from '../environments';
 import { describeChanges } from '../release/describe';
+import { readEnvironments } from '../review/read';
 import { readReleaseStates, releaseFile } from '../release/files';
 import {
   Action, allowedActions, ComponentRelease, describeHistory, describePhase, formatReleaseState, initRelease, ReleaseError, ReleaseState,
@@ -216,7 +218,7 @@ function releaseHoldingLock(
   const newState: ReleaseState = next === undefined ? resolved.releases : { ...resolved.releases, [componentName!]: next };
 
   // Everything is computed before anything is written: a failure here changes nothing.
-  // Only the released environment is synthesized: before (for the description) and after.
+  // Only the released environment is synthesized, once: as the step leaves it.
   const only = [env];
   const newStates: ReleaseStates = { [env.name]: newState };
   let before: KubeObject[] | undefined;
@@ -224,9 +226,8 @@ function releaseHoldingLock(
   let tree: OutputTree;
   try {
     // (before `init` the environment is invalid: there is nothing to compare with)
-    // (two syntheses: the environment as it is, for the description, and as the step leaves it)
-    before = action !== Action.INIT
-      ? separatePlatformObjects(synthesizeObjects(only, catalogue, { [env.name]: states[env.name] })).get(env.name)! : undefined;
+    before = action !== Action.INIT ? objectsBefore(store.outdir, env.name, () => separatePlatformObjects(
+      synthesizeObjects(only, catalogue, { [env.name]: states[env.name] })).get(env.name)!) : undefined;
     const output = synthesizeOutput(only, catalogue, newStates);
     after = output.objects.get(env.name)!;
     tree = output.tree;
@@ -251,6 +252,33 @@ function releaseHoldingLock(
   const nextActions = [...new Set(steps.flatMap(([, state]) => allowedActions(state.phase)))];
   out(`wrote ${path.relative(root, stateFile)} and dist/${env.name}/; review and commit them. Next: ${nextActions.join(' | ')}`);
   return 0;
+}
+
+/**
+ * The objects of `dist/<environment>/` before the step (the folder the deploy applies; `platform/`
+ * apart): read from the folder as it is on disk, under the lock, since that is what the step's
+ * change to it is described against. Only when the folder is missing, holds no manifest or cannot
+ * be read are they synthesized from the recorded release state instead (`synthesizeBefore`).
+ */
+function objectsBefore(outdir: string, environment: string, synthesizeBefore: () => KubeObject[]): KubeObject[] {
+  const folder = path.join(outdir, environment);
+  let tree: Map<string, string>;
+  try {
+    tree = new Map(fs.readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+      .map((entry) => [`${environment}/${entry.name}`, fs.readFileSync(path.join(folder, entry.name), 'utf8')]));
+  } catch (e) {
+    if (typeof (e as NodeJS.ErrnoException).code === 'string') return synthesizeBefore(); // missing or unreadable folder
+    throw e;
+  }
+  if (tree.size === 0) return synthesizeBefore();
+  try {
+    return (readEnvironments(tree, `dist/${environment}/`).get(environment) ?? []) as unknown as KubeObject[];
+  } catch (e) {
+    // a file that is not a manifest any more (edited by hand, a merge conflict left in it)
+    if (e instanceof Error && e.message.startsWith('cannot read ')) return synthesizeBefore();
+    throw e;
+  }
 }
 
 /**

@@ -385,6 +385,35 @@ describe('the release command', () => {
     expect(errors).toEqual(['release refused, nothing changed: staging/frontend is released rolling, not blue/green: its tag is the imageTag in environments/staging.ts']);
   });
 
+  test('describes the step against dist/<environment>/ as it is on disk, not a second synthesis', () => {
+    // GIVEN a staged release written with its dist/, and then an object removed from that folder by hand
+    run('production', C, 'stage', V2);
+    fs.rmSync(path.join(root, 'dist', 'production', '28-configmap-app-config.yaml'));
+    // WHEN the next step runs
+    expect(run('production', C, 'promote')).toBe(0);
+    // THEN what it writes back is described as the change to the folder on disk
+    expect(lines).toContain('  production: ConfigMap app-config added');
+    expect(lines).toContain(`  production/${C}: traffic blue (${V1}) -> green (${V2})`);
+  });
+
+  test('synthesizes the state before the step only when dist/<environment>/ is missing or cannot be read', () => {
+    // GIVEN the description of a promote read from an intact dist/
+    run('production', C, 'stage', V2);
+    const snapshot = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-release-before-'));
+    fs.cpSync(root, snapshot, { recursive: true });
+    expect(run('production', C, 'promote')).toBe(0);
+    const fromDisk = lines.slice();
+    // WHEN the same promote runs with a file of dist/production/ that is not a manifest (a merge conflict left in it)
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.renameSync(snapshot, root);
+    fs.writeFileSync(path.join(root, 'dist', 'production', '28-configmap-app-config.yaml'), '<<<<<<< HEAD\nkind: [\n');
+    clock -= 3_600_000;
+    expect(run('production', C, 'promote')).toBe(0);
+    // THEN the description comes from a synthesis of the recorded state, the same as from the intact folder
+    expect(lines).toEqual(fromDisk);
+    expect(lines).toContain(`  production/${C}: traffic blue (${V1}) -> green (${V2})`);
+  });
+
   test('status describes every blue/green component without changing anything', () => {
     const before = stateFile();
     expect(run('production', 'status')).toBe(0);
