@@ -5,10 +5,13 @@ import { LabelSet, recommendedLabels, selectorLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
-import { checkQuantity, checkQuantityNotAbove, renderResourceQuantity } from './quantity';
+import { checkQuantity, checkQuantityNotAbove, ContainerResources, renderResourceQuantity, ResourceQuantities } from './quantity';
 import {
   assertValid, checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, PropsError,
 } from './validation';
+
+/** (Defined with the quantities they hold; exported here too, where they have always been.) */
+export type { ContainerResources, ResourceQuantities } from './quantity';
 
 /** The pod label carrying the colour of a blue/green pair. */
 export const COLOUR_LABEL = 'version';
@@ -28,23 +31,6 @@ export interface AutoscalingOptions {
   readonly maxReplicas: number;
   /** Average CPU utilisation (percent of the request) the HPA aims for. @default 70 */
   readonly targetCpuUtilization?: number;
-}
-
-/**
- * CPU and memory as Kubernetes quantity strings in any form the API server accepts, e.g.
- * `{ cpu: '250m', memory: '256Mi' }`, `{ cpu: '0.5', memory: '1G' }`. Each must be greater than 0,
- * CPU in whole millicores and memory in whole bytes; they are rendered exactly (see
- * {@link renderResourceQuantity}).
- */
-export interface ResourceQuantities {
-  readonly cpu: string;
-  readonly memory: string;
-}
-
-/** Requests and limits of a container; every request must be <= its limit. */
-export interface ContainerResources {
-  readonly requests: ResourceQuantities;
-  readonly limits: ResourceQuantities;
 }
 
 /** Timings of one HTTP probe, in seconds (Kubernetes field names). */

@@ -318,3 +318,20 @@ function compareMagnitudes(a: bigint, ea: number, b: bigint, eb: number): -1 | 0
   const y = b * 10n ** BigInt(eb - low);
   return x === y ? 0 : x < y ? -1 : 1;
 }
+
+/**
+ * CPU and memory as Kubernetes quantity strings in any form the API server accepts, e.g.
+ * `{ cpu: '250m', memory: '256Mi' }`, `{ cpu: '0.5', memory: '1G' }`. Each must be greater than 0,
+ * CPU in whole millicores and memory in whole bytes; they are rendered exactly (see
+ * {@link renderResourceQuantity}).
+ */
+export interface ResourceQuantities {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** Requests and limits of a container; every request must be <= its limit. */
+export interface ContainerResources {
+  readonly requests: ResourceQuantities;
+  readonly limits: ResourceQuantities;
+}

@@ -1,7 +1,6 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import type { ContainerResources } from './microservice';
-import { Quantity } from './quantity';
+import { ContainerResources, Quantity } from './quantity';
 
 /**
  * Defaults that meet the Kubernetes Pod Security Standard "restricted" (v1.28): non-root numeric

@@ -2,7 +2,7 @@
  * Guards on what may be written to `dist/`: no Secret carries values (they come from an
  * ExternalSecret or are created out of band), and nothing looks like a credential.
  */
-import type { KubeObject } from './output';
+import type { KubeObject } from './object';
 
 /** Thrown when the output would contain something that must never be committed; nothing is written. */
 export class UnsafeOutputError extends Error {

@@ -8,16 +8,11 @@
  */
 import { ApiObject, App, Chart } from 'cdk8s';
 import { assertNoCredentialLikeValues, assertNoLiteralSecrets } from './guards';
+import type { KubeObject } from './object';
 import { Failpoint, OutputStore, readTree as readFolder } from './transaction';
 import { toYaml } from './yaml';
 
-/** A Kubernetes object as synthesized. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
-  readonly [key: string]: unknown;
-}
+export type { KubeObject } from './object';
 
 /** Rendered output: relative path (`staging/00-namespace-x.yaml`) to file content. */
 export type OutputTree = Map<string, string>;
