@@ -1,6 +1,7 @@
 import { ROOT } from '../synth/root';
 import { CATALOGUE, ENVIRONMENTS, FRONTEND, IMAGE_REGISTRY, resolveEnvironments, Tier } from '../environments';
 import { readReleaseStates } from '../release/files';
+import { DEPLOY_SET_LABEL } from '../kcp';
 import { find, matches, Obj, ofKind, synthObjects } from './helpers';
 import { assertReleaseInvariants } from './invariants';
 
@@ -20,8 +21,33 @@ function podTemplates(objs: Obj[]): Array<{ owner: string; spec: any; metadata: 
 describe.each(['staging', 'production'])('%s manifests', (env) => {
   const objs = objects.get(env)!;
 
-  test('match the reviewed snapshot', () => {
-    expect(objs).toMatchSnapshot();
+  test('label every object with its environment and its deploy set (what the deploy prunes by)', () => {
+    const unlabelled = objs.filter((o) => o.metadata.labels?.environment !== env || o.metadata.labels?.[DEPLOY_SET_LABEL] !== env);
+    expect(unlabelled.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    expect(DEPLOY_SET_LABEL).toBe('deploy.soundcore-kcp.com/set');
+  });
+
+  test('pin every container image by tag and pull it only when absent', () => {
+    const containers = podTemplates(objs).flatMap(({ owner, spec }) => [...spec.containers, ...(spec.initContainers ?? [])]
+      .map((c: { name: string; image: string; imagePullPolicy: string }) => [`${owner}/${c.name}`, c.imagePullPolicy, /:[^:/]+$/.test(c.image)]));
+    expect(containers.length).toBeGreaterThan(0);
+    expect(containers.filter(([, policy, tagged]) => policy !== 'IfNotPresent' || !tagged)).toEqual([]);
+  });
+
+  test('probe the public URL of every component without metrics through the blackbox exporter', () => {
+    const probe = find(objs, 'Probe', 'soundcore-kcp-frontend-probe');
+    // (the frontend serves no /metrics: the catalogue's exposesMetrics)
+    expect(probe.spec).toEqual({
+      interval: '30s', jobName: 'soundcore-kcp-frontend-probe', module: 'http_2xx',
+      prober: { path: '/probe', scheme: 'http', url: 'blackbox-exporter-prometheus-blackbox-exporter.monitoring.svc:9115' },
+      targets: { staticConfig: { static: [env === 'staging' ? 'https://staging.soundcore-kcp.com/' : 'https://soundcore-kcp.com/'] } },
+    });
+    expect(probe.metadata.labels).toMatchObject({ release: 'prometheus' });
+  });
+
+  test('name the dashboard after the environment', () => {
+    const dashboard = JSON.parse(find(objs, 'ConfigMap', 'soundcore-kcp-dashboard').data[`soundcore-kcp-${env}.json`]);
+    expect([dashboard.title, dashboard.tags]).toEqual([`Soundcore KCP services (${env})`, ['soundcore-kcp', env]]);
   });
 
   test('have a restricted Namespace labelled with environment and project', () => {
@@ -137,6 +163,8 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
     expect(ingress.spec.tls.map((t: { hosts: string[] }) => t.hosts).flat()).toEqual(hosts);
     expect(ingress.spec.rules.map((r: { host: string }) => r.host)).toEqual(hosts);
     expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/force-ssl-redirect']).toBe('true');
+    // certificates from the ClusterIssuer the environment file names
+    expect(ingress.metadata.annotations['cert-manager.io/cluster-issuer']).toBe(env === 'staging' ? 'letsencrypt-staging' : 'letsencrypt-prod');
     const routes = Object.fromEntries(ingress.spec.rules.flatMap((r: { host: string; http: { paths: Array<{ path: string; backend: { service: { name: string; port: { number: number } } } }> } }) =>
       r.http.paths.map((p) => [`${r.host}${p.path}`, `${p.backend.service.name}:${p.backend.service.port.number}`])));
     expect(routes).toEqual({
