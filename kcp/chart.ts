@@ -9,7 +9,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   AlertRouting, AvailabilityAlerts, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
-  PrometheusRules, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
+  PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
   SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, TlsIngress, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from '../constructs';
 import {
@@ -76,6 +76,10 @@ export class KcpEnvironmentChart extends Chart {
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
     super(scope, id, { namespace: env.namespace, labels: { environment: env.name, [DEPLOY_SET_LABEL]: env.name } });
+    const unresolved = props.catalogue.map((c) => c.name).filter((c) => props.releases[c] === undefined);
+    if (unresolved.length > 0) {
+      throw new PropsError(`KcpEnvironmentChart ${env.name}`, 'releases', unresolved, 'must hold the resolved release of every catalogue component (release/strategies.ts), missing');
+    }
     this.environment = env;
     this.releases = props.releases;
 
