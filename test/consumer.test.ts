@@ -16,6 +16,8 @@
  *    beside the library's own tarball;
  * 3. the consumer's package.json names the library, its peers and every transitive package by
  *    `file:` tarball, so npm finds a node that satisfies every dependency edge without a packument;
+ *    a package also installed in another version nested under a parent (two majors of one package
+ *    in the tree) is named for that parent by an npm `overrides` entry pointing at its tarball;
  * 4. every npm command runs offline, against an unreachable registry, with an empty npm cache and an
  *    empty user config of its own: no cache content, network or local npm setting can help or hurt.
  *
@@ -97,14 +99,35 @@ function dependencyClosure(lock: Lock, manifest: Manifest): string[] {
     );
   }
   const locations = [...seen].sort();
-  const byName = new Map<string, string[]>();
-  for (const location of locations) byName.set(nameAt(location), [...(byName.get(nameAt(location)) ?? []), location]);
-  const duplicates = [...byName].filter(([, at]) => at.length > 1);
-  if (duplicates.length > 0) {
-    throw new Error(`the library's dependency closure holds two versions of ${duplicates.map(([name, at]) => `${name} (${at.join(', ')})`).join('; ')}: `
-      + 'a consumer package.json can name only one tarball per package, so this test cannot stand in for the registry');
+  // A package may be installed in several versions: one hoisted (node_modules/<name>) and others
+  // nested under the packages that need them (e.g. @kubernetes-models/base 4 under argo-rollouts).
+  // The consumer names the hoisted one by tarball and each nested one by an override under its parent.
+  const hoisted = new Set(locations.filter((l) => l === `node_modules/${nameAt(l)}`).map(nameAt));
+  const orphans = locations.filter((l) => l !== `node_modules/${nameAt(l)}` && !hoisted.has(nameAt(l)));
+  if (orphans.length > 0) {
+    throw new Error(`the library's dependency closure holds ${orphans.join(', ')} only nested, with no hoisted copy: `
+      + 'a consumer package.json names the hoisted version of each package, so this test cannot stand in for the registry');
   }
   return locations;
+}
+
+/** npm `overrides` (a tree of objects; "." is the package's own spec) for the nested locations. */
+type Overrides = { [name: string]: string | Overrides };
+function nestedOverrides(nested: readonly string[], specOf: (location: string) => string): Overrides {
+  const root: Overrides = {};
+  // node_modules/a/node_modules/b/node_modules/c -> overrides.a.b.c (parents first: shorter paths sort first)
+  for (const location of [...nested].sort((x, y) => x.length - y.length)) {
+    const names = location.split('/node_modules/').map((n) => n.replace(/^node_modules\//, ''));
+    let at = root;
+    for (const name of names.slice(0, -1)) {
+      const existing = at[name];
+      if (typeof existing === 'string') at[name] = { '.': existing };
+      else if (existing === undefined) at[name] = {};
+      at = at[name] as Overrides;
+    }
+    at[names[names.length - 1]] = specOf(location);
+  }
+  return root;
 }
 
 /** Local copies of helpers.ts's lookups: helpers.ts loads the app, which this test leaves alone. */
@@ -165,6 +188,7 @@ describe('the packed construct library', () => {
   let declared: Manifest;
   let tree: LsNode;
   let bundled: string[];
+  let nested: { location: string; version: string }[];
   let ready = false;
 
   /**
@@ -216,22 +240,27 @@ describe('the packed construct library', () => {
     ]);
     const tarball = fs.readdirSync(libraryDir).find((f) => f.endsWith('.tgz'))!;
     files = (await run('list the library tarball', 'tar', ['-tzf', path.join(libraryDir, tarball)], work)).trim().split('\n').sort();
-    const offered = (JSON.parse(packed) as { name: string; version: string; filename: string }[])
+    const packs = (JSON.parse(packed) as { name: string; version: string; filename: string }[])
       .map(({ name, version, filename }) => ({ name, version, spec: `file:../registry/${filename}` }));
-    const unpacked = closure.filter((l) => !offered.some((o) => `node_modules/${o.name}` === l));
-    if (unpacked.length > 0 || offered.length !== closure.length) {
-      throw new Error(`consumer setup failed: npm pack produced ${offered.length} tarballs for ${closure.length} packages; not packed: ${unpacked.join(', ')}`);
+    const tarballOf = (location: string) => packs.find((p) => p.name === nameAt(location) && p.version === lock.packages[location].version);
+    const unpacked = closure.filter((l) => tarballOf(l) === undefined);
+    if (unpacked.length > 0) {
+      throw new Error(`consumer setup failed: npm pack produced ${packs.length} tarballs for ${closure.length} packages; not packed: ${unpacked.join(', ')}`);
     }
+    const offered = closure.filter((l) => l === `node_modules/${nameAt(l)}`).map((l) => tarballOf(l)!);
+    nested = closure.filter((l) => l !== `node_modules/${nameAt(l)}`).map((location) => ({ location, version: lock.packages[location].version }));
+    const overrides = nestedOverrides(closure.filter((l) => l !== `node_modules/${nameAt(l)}`), (l) => tarballOf(l)!.spec);
     // AND a fresh project that depends on the library and names every package it needs by tarball
     project = path.join(work, 'acme-shop');
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({
       name: 'acme-shop', version: '1.0.0', private: true,
       dependencies: { [LIBRARY]: `file:../library/${tarball}`, ...Object.fromEntries(offered.map((o) => [o.name, o.spec])) },
+      ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
     }, null, 2));
     await run('install the library tarball into a fresh project (offline, empty cache)', 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project,
       (output) => {
-        const versions = `tarballs offered: ${offered.map((o) => `${o.name}@${o.version}`).join(', ')}`;
+        const versions = `tarballs offered: ${packs.map((o) => `${o.name}@${o.version}`).join(', ')}`;
         if (/ENOTCACHED|only-if-cached|ECONNREFUSED|request to http/.test(output)) {
           return `npm needed a package or version that was not offered as a local tarball (named below): the closure that dependencyClosure() reads from package-lock.json missed it, or a declared range excludes the installed version.\n${versions}`;
         }
@@ -289,6 +318,16 @@ describe('the packed construct library', () => {
     expect(bundled.length).toBeGreaterThan(0);
     const lost = bundled.filter((location) => !fs.existsSync(path.join(project, location, 'package.json')));
     expect(lost).toEqual([]);
+  });
+
+  test('installs each nested version where the package needing it finds it, at the version package-lock.json holds', () => {
+    // (e.g. @kubernetes-models/base 4.0.4 under argo-rollouts and gateway-api, 5.x hoisted for the others)
+    expect(nested.length).toBeGreaterThan(0);
+    const installed = nested.map(({ location }) => {
+      const at = path.join(project, location, 'package.json');
+      return { location, version: fs.existsSync(at) ? readJson<Manifest>(at).version : 'missing' };
+    });
+    expect(installed).toEqual(nested);
   });
 
   test('installs with a single copy of constructs, shared with the consumer', async () => {
