@@ -54,4 +54,15 @@ export const CRD_PACKAGES: readonly CrdPackage[] = [
       reason: 'external-secrets.io/v1 is validated with the v1beta1 schema (same fields; the Node 20 package has no v1 model)',
     }],
   },
+  {
+    package: '@kubernetes-models/gateway-api',
+    // 0.4.0 moved to Gateway API v1.0.0 and 0.5.0 added the experimental channel; later versions (v1.2
+    // CRDs from 0.7.0) need Node 22. Compared with the v1.2.1 standard CRD the clusters install
+    // (../shared/schemas/crds/gateway.networking.k8s.io_httproutes.yaml), HTTPRoute v1 has the same
+    // fields at every depth; it differs in one bound, rules[].matches at most 8 (v1.2.1: 64), the safe
+    // direction, and it does not run the CRD's CEL rules (a Service backendRef needs a port, a path
+    // value is absolute: the gate's httproute/* checks and the construct cover those).
+    generatedFrom: 'Gateway API v1.0.0 CRDs, standard and experimental channels (HTTPRoute v1: the fields of v1.2.1 standard)',
+    clusterScoped: ['GatewayClass'],
+  },
 ];

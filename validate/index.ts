@@ -9,6 +9,7 @@
 import { checkAutoscalerTargets, checkDisruptionBudgets, checkDisruptionBudgetSelectors, checkIntOrPercent } from './availability';
 import { EnvironmentIndex } from './environment';
 import { GUARDRAIL_CHECKS } from './guardrails';
+import { HTTP_ROUTE_CHECKS } from './http-routes';
 import { ROUTING_CHECKS } from './routing';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
 import { environmentOf, isManifestFile, LoadedManifests, loadManifests, manifestsOf, SynthesizedManifest } from './load';
@@ -86,6 +87,7 @@ export const ENVIRONMENT_CHECKS: readonly EnvironmentCheck[] = [
   checkAutoscalerTargets,
   ...GUARDRAIL_CHECKS,
   ...ROUTING_CHECKS,
+  ...HTTP_ROUTE_CHECKS,
 ];
 
 /** What the gate found. */

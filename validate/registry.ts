@@ -48,7 +48,26 @@ export function modelValidator(module: string, apiVersion?: string, kind?: strin
   if (match === undefined) throw new Error(`${module} exports no model of ${apiVersion ?? '*'} ${kind ?? '*'}`);
   const validate = match.prototype.validate;
   if (typeof validate !== 'function') throw new Error(`${module} exports no model with a validator`);
-  return validate as ModelValidate;
+  return schemaBoundValidator(module, match.prototype) ?? validate as ModelValidate;
+}
+
+/**
+ * The validator of a model whose `validate()` looks its schema up by an id kept on the model's
+ * prototype under a symbol (`@kubernetes-models/base` 4, e.g. `@kubernetes-models/gateway-api`
+ * 0.5): called on plain data, that lookup finds nothing and validates nothing. It is bound here to
+ * the schema: registered as the model would, then checked with the package's own ajv instance.
+ * (Models with compiled validators, base 5 and later, need none of this: `undefined`.)
+ */
+function schemaBoundValidator(module: string, prototype: object): ModelValidate | undefined {
+  const values = Object.getOwnPropertySymbols(prototype).map((s) => (prototype as { [key: symbol]: unknown })[s]);
+  const id = values.find((v): v is string => typeof v === 'string');
+  const addSchema = values.find((v): v is () => void => typeof v === 'function');
+  if (id === undefined || addSchema === undefined) return undefined;
+  const { validate } = createRequire(nodeRequire.resolve(module))('@kubernetes-models/validate') as { validate: (id: string, data: unknown) => void };
+  return function (this: unknown) {
+    addSchema();
+    validate(id, this);
+  };
 }
 
 function key(apiVersion: string, kind: string): string {
