@@ -72,3 +72,7 @@ export { alertsOf, AlertRouting } from './alert-routing';
 export type { AlertReceiver, AlertRoute, AlertRoutingProps, EmailTarget, RuleAlert, SecretKey, SlackTarget } from './alert-routing';
 export { renderRunbook } from './runbook';
 export type { RunbookPage } from './runbook';
+export { GatewayHttpRoutes } from './http-route';
+export type { GatewayHttpRoutesProps, GatewayReference } from './http-route';
+export { checkPathPrefix, MAX_BACKEND_WEIGHT, routeBackends } from './routing';
+export type { IHttpRouter, IRouteTarget, RouteBackend, RouteOptions } from './routing';

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet } from './labels';
-import { Microservice } from './microservice';
+import { IHttpRouter, IRouteTarget, RouteOptions, routeBackends } from './routing';
 import { assertValid, checkDnsSubdomain, PropsError } from './validation';
 
 /** Properties of a {@link TlsIngress}. */
@@ -18,13 +18,15 @@ export interface TlsIngressProps {
 
 /**
  * An Ingress that serves HTTPS only: every host added gets a TLS entry, and plain HTTP is
- * redirected. Routes point at {@link Microservice} objects, never at Service names.
+ * redirected. Routes point at workloads ({@link IRouteTarget}), never at Service names. An Ingress
+ * sends each route to one Service: weighted backends need a router that splits traffic
+ * ({@link GatewayHttpRoutes}).
  */
-export class TlsIngress extends Construct {
+export class TlsIngress extends Construct implements IHttpRouter {
   /** The underlying cdk8s-plus Ingress. */
   public readonly ingress: kplus.Ingress;
   private readonly hosts = new Set<string>();
-  private readonly targets: Microservice[] = [];
+  private readonly targets: IRouteTarget[] = [];
 
   constructor(scope: Construct, id: string, props: TlsIngressProps) {
     super(scope, id);
@@ -40,7 +42,7 @@ export class TlsIngress extends Construct {
   }
 
   /** The workloads it routes to, each once, in the order first routed (e.g. to allow the controller to reach them). */
-  public get backends(): readonly Microservice[] {
+  public get backends(): readonly IRouteTarget[] {
     return [...this.targets];
   }
 
@@ -54,12 +56,20 @@ export class TlsIngress extends Construct {
     this.ingress.addTls([{ hosts: [host], secret }]);
   }
 
-  /** Routes requests for `host` whose path starts with `pathPrefix` to `target`'s Service. */
-  public route(host: string, pathPrefix: string, target: Microservice): void {
+  /**
+   * Routes requests for `host` whose path starts with `pathPrefix` to `target`'s Service. `backends`
+   * may only name that Service on its port: an Ingress cannot split traffic.
+   */
+  public route(host: string, pathPrefix: string, target: IRouteTarget, options?: RouteOptions): void {
     if (!this.hosts.has(host)) {
       throw new PropsError('TlsIngress', 'host', host, `must be added with addHost() before routing to it (hosts: ${[...this.hosts].join(', ')})`);
     }
     if (!pathPrefix.startsWith('/')) throw new PropsError('TlsIngress', 'pathPrefix', pathPrefix, 'must start with "/"');
+    const backends = routeBackends(`TlsIngress route ${target.name}`, target, options);
+    if (backends.length !== 1 || backends[0].serviceName !== target.service.name || backends[0].port !== target.servicePort) {
+      throw new PropsError(`TlsIngress route ${target.name}`, 'backends', backends,
+        `must be the target's Service ${target.service.name} on port ${target.servicePort} alone: an Ingress sends a route to one Service (weighted backends need Gateway API routing)`);
+    }
     this.ingress.addHostRule(host, pathPrefix,
       kplus.IngressBackend.fromService(target.service, { port: target.servicePort }),
       kplus.HttpIngressPathType.PREFIX);

@@ -13,10 +13,10 @@ import type { RemoteRef } from '../constructs/secrets';
 import type { ReleaseState } from '../release/state';
 import {
   componentDefaultsSchema, componentOverridesSchema, environmentSchema, monitoringOverridesSchema, networkSettingsSchema,
-  ReleaseMode, secretSettingsSchema, SecretMode,
+  ReleaseMode, RoutingMode, routingSettingsSchema, secretSettingsSchema, SecretMode,
 } from './schema';
 
-export { ReleaseMode, SecretMode };
+export { ReleaseMode, RoutingMode, SecretMode };
 export type { ProbeTimings, RemoteRef };
 
 /** One environment, as written in its file (the schema's input type). */
@@ -79,6 +79,11 @@ export interface ComponentSettings {
   readonly probes: ProbeSettings;
 }
 
+/** What serves the environment's public routes, as written. */
+export type RoutingSettings = z.input<typeof routingSettingsSchema>;
+/** Routes served by Gateway API HTTPRoutes attached to a platform Gateway. */
+export type GatewayRoutingSettings = Extract<RoutingSettings, { readonly mode: RoutingMode.GATEWAY }>;
+
 /** Hosts served by the environment's Ingress. */
 export type DomainSettings = EnvironmentConfig['domains'];
 /** TLS for the Ingress hosts. */
@@ -134,10 +139,12 @@ export interface ResolvedNetworkSettings {
 }
 
 /** An environment with every component's settings filled in from `defaults`. */
-export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components' | 'monitoring' | 'network' | 'defaults'> {
+export interface ResolvedEnvironment extends Omit<EnvironmentConfig, 'components' | 'monitoring' | 'network' | 'defaults' | 'routing'> {
   readonly components: { readonly [component: string]: ComponentSettings };
   /** Release state of every blue/green component (from the release state file, or initial). */
   readonly releases: ReleaseState;
   readonly monitoring: MonitoringSettings;
   readonly network: ResolvedNetworkSettings;
+  /** What serves the public routes (`{ mode: 'ingress' }` when the file says nothing). */
+  readonly routing: RoutingSettings;
 }

@@ -74,7 +74,12 @@ export const BLACKBOX_PROBER = 'blackbox-exporter-prometheus-blackbox-exporter.m
 /** Where the SLOs apply: the namespace, the Ingress and its hosts, and the runbook of an alert slug. */
 export interface SloScope {
   readonly namespace: string;
-  readonly ingress: string;
+  /**
+   * The Ingress whose controller metrics the edge and frontend SLOs read. @default - no Ingress
+   * (Gateway API routing): no edge or frontend SLO, since Gateway API defines no metrics and each
+   * implementation names its own
+   */
+  readonly ingress?: string;
   /** Hosts of the scraped API Services. */
   readonly apiHosts: readonly string[];
   /** Hosts of components without metrics (the frontend): only the edge sees their requests. */
@@ -112,7 +117,7 @@ export function kcpSlos(s: SloScope): SloDefinition[] {
       team: SLO_TEAMS.api, runbookUrl: s.runbook('latency-budget-burn'),
     },
   ];
-  if (s.apiHosts.length > 0) {
+  if (s.ingress !== undefined && s.apiHosts.length > 0) {
     slos.push({
       alertPrefix: 'EdgeErrorBudgetBurn', slo: 'edge', objective: SLO_OBJECTIVES.edge,
       promise: `${pct(SLO_OBJECTIVES.edge)} of the API requests through the Ingress reach a backend that answers (no 502/503/504)`,
@@ -124,7 +129,7 @@ export function kcpSlos(s: SloScope): SloDefinition[] {
       subject: '{{ $labels.service }} at {{ $labels.host }}', team: SLO_TEAMS.edge, runbookUrl: s.runbook('edge-error-budget-burn'),
     });
   }
-  if (s.frontendHosts.length > 0) {
+  if (s.ingress !== undefined && s.frontendHosts.length > 0) {
     slos.push({
       alertPrefix: 'FrontendErrorBudgetBurn', slo: 'frontend', objective: SLO_OBJECTIVES.frontend,
       promise: `${pct(SLO_OBJECTIVES.frontend)} of the frontend requests through the Ingress succeed (no 5xx)`,

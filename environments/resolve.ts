@@ -19,7 +19,7 @@ import { catalogueSchema, environmentSchema, ShapeProblemKind, shapeProblems, va
 import { ComponentSpec, DATASTORES, DatastoreSpec, PlatformService, Tier } from './catalogue';
 import {
   ComponentDefaults, ComponentOverrides, ComponentSettings, DnsSettings, EnvironmentConfig, IngressControllerSettings, MonitoringOverrides,
-  MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, SecretMode,
+  MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, RoutingMode, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
 
@@ -259,7 +259,10 @@ export function resolveEnvironment(env: EnvironmentConfig, catalogue: readonly C
   }
   const rest: Omit<EnvironmentConfig, 'defaults'> & { defaults?: unknown } = { ...env };
   delete rest.defaults;
-  return { ...rest, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}), network: resolveNetwork(env) };
+  return {
+    ...rest, components, releases, monitoring: resolveMonitoring(env.monitoring ?? {}), network: resolveNetwork(env),
+    routing: env.routing ?? { mode: RoutingMode.INGRESS },
+  };
 }
 
 /** The monitoring defaults with an environment's overrides applied, field by field per alert. */
@@ -475,9 +478,7 @@ export function validateEnvironment(
   if (env.domains?.frontend !== undefined && env.domains.frontend === env.domains.api) {
     at('domains.api', env.domains.api, 'must differ from domains.frontend');
   }
-  at('tls.clusterIssuer', env.tls?.clusterIssuer, checkDnsSubdomain(env.tls?.clusterIssuer));
-  at('tls.frontendSecretName', env.tls?.frontendSecretName, checkDnsSubdomain(env.tls?.frontendSecretName));
-  at('tls.apiSecretName', env.tls?.apiSecretName, checkDnsSubdomain(env.tls?.apiSecretName));
+  problems.push(...validateRouting(envName, env));
   at('nodeEnv', env.nodeEnv, typeof env.nodeEnv === 'string' && env.nodeEnv !== '' ? undefined : 'must be a non-empty string');
   at('logLevel', env.logLevel, LOG_LEVELS.includes(env.logLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -652,6 +653,40 @@ function validateNetwork(
         for (const cidr of cidrs) at(`${field}.cidrs`, cidr, checkCidr(cidr));
       }
     }
+  }
+  return problems;
+}
+
+/** TLS with the Ingress, the Gateway reference and its proxy pods with Gateway API routing. */
+function validateRouting(environment: string, env: EnvironmentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string, value: unknown, rule: string | undefined) => {
+    if (rule) problems.push({ environment, field, value, rule });
+  };
+  const routing = env.routing ?? { mode: RoutingMode.INGRESS };
+  if (routing.mode === RoutingMode.INGRESS) {
+    if (env.tls === undefined) {
+      at('tls', undefined, 'is required with routing ingress (the Ingress terminates TLS with these Secrets): { clusterIssuer, frontendSecretName, apiSecretName }');
+    } else {
+      at('tls.clusterIssuer', env.tls.clusterIssuer, checkDnsSubdomain(env.tls.clusterIssuer));
+      at('tls.frontendSecretName', env.tls.frontendSecretName, checkDnsSubdomain(env.tls.frontendSecretName));
+      at('tls.apiSecretName', env.tls.apiSecretName, checkDnsSubdomain(env.tls.apiSecretName));
+    }
+    return problems;
+  }
+  if (env.tls !== undefined) {
+    at('tls', env.tls, 'has no effect with routing gateway: TLS terminates at the Gateway (its listener holds the certificate); remove it');
+  }
+  const { gateway, dataPlane } = routing;
+  at('routing.gateway.name', gateway.name, checkDnsSubdomain(gateway.name));
+  at('routing.gateway.namespace', gateway.namespace, checkDnsLabel(gateway.namespace));
+  if (gateway.sectionName !== undefined) at('routing.gateway.sectionName', gateway.sectionName, checkDnsSubdomain(gateway.sectionName));
+  at('routing.dataPlane.namespace', dataPlane.namespace, checkDnsLabel(dataPlane.namespace)
+    ?? (dataPlane.namespace === env.namespace ? `must differ from the environment's namespace (default-deny there would isolate its pods)` : undefined));
+  at('routing.dataPlane.podLabels', dataPlane.podLabels, checkPodLabels(dataPlane.podLabels));
+  at('routing.dataPlane.httpsPort', dataPlane.httpsPort, checkPort(dataPlane.httpsPort));
+  if (env.network?.ingressController !== undefined) {
+    at('network.ingressController', env.network.ingressController, 'has no effect with routing gateway: the edge is routing.dataPlane; remove it');
   }
   return problems;
 }

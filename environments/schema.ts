@@ -31,6 +31,14 @@ export enum SecretMode {
   EXISTING_SECRET = 'existing-secret',
 }
 
+/** What serves an environment's public routes. */
+export enum RoutingMode {
+  /** An Ingress, served by the ingress controller (which terminates TLS with the `tls` Secrets). */
+  INGRESS = 'ingress',
+  /** Gateway API HTTPRoutes attached to a Gateway run by the platform (which terminates TLS). */
+  GATEWAY = 'gateway',
+}
+
 /** Which Ingress host a component's routes are served on. */
 export enum Host {
   FRONTEND = 'frontend',
@@ -226,6 +234,22 @@ export const secretSettingsSchema = z.discriminatedUnion('mode', [
   strict({ mode: z.literal(SecretMode.EXISTING_SECRET) }),
 ], { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${Object.values(SecretMode).join(', ')}` : undefined) });
 
+/**
+ * How the environment's public routes are served (see README "Routing design"). With `gateway`, TLS
+ * terminates at the Gateway, and `dataPlane` names the Gateway implementation's proxy pods: they, not
+ * the ingress controller, are the edge the NetworkPolicies let in.
+ */
+export const routingSettingsSchema = z.discriminatedUnion('mode', [
+  strict({ mode: z.literal(RoutingMode.INGRESS) }),
+  strict({
+    mode: z.literal(RoutingMode.GATEWAY),
+    /** The Gateway every HTTPRoute attaches to; `sectionName` picks one of its listeners. */
+    gateway: strict({ name: text(), namespace: text(), sectionName: text().optional() }),
+    /** The Gateway implementation's proxy pods and the port they serve HTTPS on. */
+    dataPlane: strict({ namespace: text(), podLabels: labelSet, httpsPort: count() }),
+  }),
+], { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${Object.values(RoutingMode).join(', ')}` : undefined) });
+
 /** The namespace's guardrails: its quota's headroom and budget, and who may read it. */
 export const guardrailSettingsSchema = strict({
   /** Percent added to every figure of the derived ResourceQuota. @default 20 */
@@ -255,8 +279,11 @@ export const environmentSchema = strict({
   namespace: text(),
   /** Hosts served by the environment's Ingress. */
   domains: strict({ frontend: text(), api: text() }),
-  /** cert-manager ClusterIssuer and the Secrets receiving each host's certificate. */
-  tls: strict({ clusterIssuer: text(), frontendSecretName: text(), apiSecretName: text() }),
+  /**
+   * cert-manager ClusterIssuer and the Secrets receiving each host's certificate: required with
+   * routing `ingress`, refused with `gateway` (the Gateway terminates TLS).
+   */
+  tls: strict({ clusterIssuer: text(), frontendSecretName: text(), apiSecretName: text() }).optional(),
   /** `NODE_ENV` of the frontend. */
   nodeEnv: text(),
   /** `log_level` in the `app-config` ConfigMap, read by the FastAPI services. */
@@ -273,6 +300,8 @@ export const environmentSchema = strict({
   secrets: secretSettingsSchema,
   /** Quota budget and headroom, reviewer access. @default - the defaults of each field */
   guardrails: guardrailSettingsSchema.optional(),
+  /** What serves the public routes. @default { mode: 'ingress' } */
+  routing: routingSettingsSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { EnvironmentConfig, ReleaseMode, SecretMode } from './model';
+import { EnvironmentConfig, ReleaseMode, RoutingMode, SecretMode } from './model';
 
 /**
  * Staging: deployed from the default branch. Images are pinned to the commit SHA that the
@@ -11,10 +11,18 @@ export const staging: EnvironmentConfig = {
   name: 'staging',
   namespace: 'soundcore-kcp-staging',
   domains: { frontend: 'staging.soundcore-kcp.com', api: 'staging-api.soundcore-kcp.com' },
-  tls: {
-    clusterIssuer: 'letsencrypt-staging',
-    frontendSecretName: 'soundcore-kcp-staging-tls',
-    apiSecretName: 'soundcore-kcp-staging-api-tls',
+  // Gateway API HTTPRoutes on the platform's Gateway, which terminates TLS (README "Routing design").
+  // Its implementation is Envoy Gateway: the proxies of a Gateway run in envoy-gateway-system, labelled
+  // with the Gateway's name and namespace, and serve a listener's port 443 on 10443 (a privileged
+  // port shifted by 10000, so that they run as non-root).
+  routing: {
+    mode: RoutingMode.GATEWAY,
+    gateway: { name: 'public', namespace: 'gateway-system', sectionName: 'https' },
+    dataPlane: {
+      namespace: 'envoy-gateway-system',
+      podLabels: { 'gateway.envoyproxy.io/owning-gateway-name': 'public', 'gateway.envoyproxy.io/owning-gateway-namespace': 'gateway-system' },
+      httpsPort: 10443,
+    },
   },
   nodeEnv: 'staging',
   logLevel: 'debug',

@@ -10,14 +10,15 @@ import { Construct } from 'constructs';
 import {
   AlertRouting, AvailabilityAlerts, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
   PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
-  SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, TlsIngress, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
+  SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from '../constructs';
 import {
-  BLACKBOX_PROBER, ComponentSpec, ENVIRONMENT_PLACEHOLDER, Host, IMAGE_REGISTRY, kcpSlos, ResolvedEnvironment, SecretMode, SLO_TEAMS, Tier,
+  BLACKBOX_PROBER, ComponentSpec, ENVIRONMENT_PLACEHOLDER, IMAGE_REGISTRY, kcpSlos, ResolvedEnvironment, SecretMode, SLO_TEAMS, Tier,
 } from '../environments';
 import { ALERTING_REMOTE_REFS, alertingFor } from '../environments/alerting';
 import { dbCredentials } from './credentials';
 import { DEPLOY_SET_LABEL, PROJECT } from './project';
+import { publicEdge, publicHosts } from './edge';
 import { declareTraffic } from './traffic';
 
 /** Properties of a {@link KcpEnvironmentChart}. */
@@ -195,20 +196,12 @@ export class KcpEnvironmentChart extends Chart {
       }),
     });
 
-    const ingress = new TlsIngress(this, 'Ingress', {
-      name: PROJECT,
-      clusterIssuer: env.tls.clusterIssuer,
-      labels: { 'app.kubernetes.io/part-of': PROJECT },
+    // The public routes, on the router the environment's `routing` names (kcp/edge.ts).
+    const edge = publicEdge(this, {
+      environment: env, catalogue: props.catalogue, workloads, ingressName: PROJECT, labels: { 'app.kubernetes.io/part-of': PROJECT },
     });
-    const hosts: { [host in Host]: string } = { [Host.FRONTEND]: env.domains.frontend, [Host.API]: env.domains.api };
-    ingress.addHost(env.domains.frontend, env.tls.frontendSecretName);
-    ingress.addHost(env.domains.api, env.tls.apiSecretName);
-    for (const spec of props.catalogue) {
-      for (const prefix of spec.routes.paths) {
-        ingress.route(hosts[spec.routes.host], prefix, workloads.get(spec.name)!);
-      }
-    }
-    declareTraffic(this, network, env, props.catalogue, workloads, ingress);
+    const hosts = publicHosts(env);
+    declareTraffic(this, network, env, props.catalogue, workloads, edge);
     // What users see: SLO burn rates (API Services, the edge, the frontend through the edge), the
     // availability of the Deployment each Service selects, and synthetic checks of the components
     // without metrics; see README "Monitoring and alerts".
@@ -219,7 +212,7 @@ export class KcpEnvironmentChart extends Chart {
     const hostsOf = (scraped: boolean) => [...new Set(props.catalogue.filter((c) => (c.exposesMetrics === true) === scraped).map((c) => hosts[c.routes.host]))];
     new SloBurnRateAlerts(this, 'Slo', {
       rules: userImpact, evaluationInterval: monitoring.evaluationInterval,
-      slos: kcpSlos({ namespace: env.namespace, ingress: ingress.ingress.name, apiHosts: hostsOf(true), frontendHosts: hostsOf(false), runbook }),
+      slos: kcpSlos({ namespace: env.namespace, ingress: edge.ingressName, apiHosts: hostsOf(true), frontendHosts: hostsOf(false), runbook }),
     });
     new AvailabilityAlerts(this, 'Availability', {
       rules: userImpact, namespace: env.namespace, team: SLO_TEAMS.availability, evaluationInterval: monitoring.evaluationInterval,
@@ -258,7 +251,7 @@ export class KcpEnvironmentChart extends Chart {
     // The namespace guardrails (least-privilege deploy access and a quota for the worst moment of a
     // release) derive from all of the above; the build adds them once the chart is complete
     // (synth/build.ts, release/guardrails.ts; README "Namespace guardrails").
-    this.ingressHosts = new Set(Object.values(hosts)).size;
+    this.ingressHosts = edge.servesAcmeSolver ? new Set(Object.values(hosts)).size : 0;
     this.pipelineSecrets = [credentials, ...receiverSecrets].filter((c) => c !== undefined && c.externalSecret === undefined).map((c) => c!.name);
   }
 }

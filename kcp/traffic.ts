@@ -3,12 +3,13 @@
  * ZeroTrustNetwork turns into NetworkPolicies and `allowed-traffic.md`.
  */
 import { Construct } from 'constructs';
-import { EndpointRole, Microservice, NetworkPeer, NetworkPort, TlsIngress, TrafficPeer, ZeroTrustNetwork } from '../constructs';
+import { EndpointRole, Microservice, NetworkPeer, NetworkPort, TrafficPeer, ZeroTrustNetwork } from '../constructs';
 import { ComponentSpec, DatastoreLocation, PlatformService, ResolvedEnvironment, usedDatastores } from '../environments';
+import { PublicEdge } from './edge';
 
 /**
- * Declares the environment's traffic graph from the catalogue, each edge once: the ingress controller
- * to whatever the Ingress routes to; each component to what it `calls` and to its `datastores`;
+ * Declares the environment's traffic graph from the catalogue, each edge once: the public edge (the
+ * ingress controller or the Gateway's proxies) to whatever its routes send to; each component to what it `calls` and to its `datastores`;
  * Prometheus to every component's metrics port (the container port serving `/metrics`).
  */
 export function declareTraffic(
@@ -17,14 +18,14 @@ export function declareTraffic(
   env: ResolvedEnvironment,
   catalogue: readonly ComponentSpec[],
   workloads: ReadonlyMap<string, Microservice>,
-  ingress: TlsIngress,
+  edge: PublicEdge,
 ): void {
-  const { ingressController: ic, prometheus: prom } = env.network;
-  const ingressController = new TrafficPeer(scope, 'IngressController', {
+  const prom = env.network.prometheus;
+  const ingressController = new TrafficPeer(scope, edge.servesAcmeSolver ? 'IngressController' : 'Gateway', {
     network,
-    name: 'ingress-controller',
-    peer: NetworkPeer.podsInNamespace(ic.namespace, ic.podLabels),
-    ports: [NetworkPort.tcp(ic.httpsPort)],
+    name: edge.peerName,
+    peer: NetworkPeer.podsInNamespace(edge.pods.namespace, edge.pods.podLabels),
+    ports: [NetworkPort.tcp(edge.httpsPort)],
   });
   const prometheus = new TrafficPeer(scope, 'Prometheus', {
     network, name: 'prometheus', peer: NetworkPeer.podsInNamespace(prom.namespace, prom.podLabels),
@@ -39,7 +40,7 @@ export function declareTraffic(
     managedElsewhere: `${d.title}, run in this namespace outside these manifests`,
   })]));
 
-  for (const backend of ingress.backends) ingressController.connectTo(backend, { description: 'Ingress backend' });
+  for (const backend of edge.router.backends) ingressController.connectTo(backend, { description: edge.backendDescription });
   for (const spec of catalogue) {
     const workload = workloads.get(spec.name)!;
     for (const callee of spec.calls ?? []) {
@@ -59,6 +60,8 @@ export function declareTraffic(
   }
   // cert-manager answers HTTP-01 challenges from a solver pod it starts in this namespace, reached
   // through the ingress controller: without this edge, certificates could be neither issued nor renewed.
+  // (A Gateway's certificates, and their solver pods, live with the Gateway, outside this namespace.)
+  if (!edge.servesAcmeSolver) return;
   const acmeSolver = new TrafficPeer(scope, 'AcmeHttp01Solver', {
     network,
     name: ACME_SOLVER.name,

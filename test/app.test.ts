@@ -154,20 +154,11 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
     }
   });
 
-  test('serve the frontend and API hosts over TLS through the nginx Ingress', () => {
-    const ingress = find(objs, 'Ingress', 'soundcore-kcp');
+  test('route the frontend and API hosts to the catalogue\'s Services: through the nginx Ingress (production) or HTTPRoutes (staging)', () => {
     const hosts = env === 'staging'
       ? ['staging.soundcore-kcp.com', 'staging-api.soundcore-kcp.com']
       : ['soundcore-kcp.com', 'api.soundcore-kcp.com'];
-    expect(ingress.spec.ingressClassName).toBe('nginx');
-    expect(ingress.spec.tls.map((t: { hosts: string[] }) => t.hosts).flat()).toEqual(hosts);
-    expect(ingress.spec.rules.map((r: { host: string }) => r.host)).toEqual(hosts);
-    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/force-ssl-redirect']).toBe('true');
-    // certificates from the ClusterIssuer the environment file names
-    expect(ingress.metadata.annotations['cert-manager.io/cluster-issuer']).toBe(env === 'staging' ? 'letsencrypt-staging' : 'letsencrypt-prod');
-    const routes = Object.fromEntries(ingress.spec.rules.flatMap((r: { host: string; http: { paths: Array<{ path: string; backend: { service: { name: string; port: { number: number } } } }> } }) =>
-      r.http.paths.map((p) => [`${r.host}${p.path}`, `${p.backend.service.name}:${p.backend.service.port.number}`])));
-    expect(routes).toEqual({
+    const expected = {
       [`${hosts[0]}/`]: 'frontend:80',
       [`${hosts[1]}/api/v1/knowledge`]: 'knowledge-service:8001',
       [`${hosts[1]}/api/v1/content`]: 'content-service:8002',
@@ -175,7 +166,40 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
       [`${hosts[1]}/api/v1/analytics`]: 'analytics-service:8004',
       [`${hosts[1]}/api/v1/stats`]: 'analytics-service:8004',
       [`${hosts[1]}/api/v1/auth`]: 'auth-service:8005',
-    });
+    };
+    if (env === 'staging') {
+      // GIVEN staging routed by Gateway API: one HTTPRoute per component, TLS at the Gateway, no Ingress
+      expect(ofKind(objs, 'Ingress')).toEqual([]);
+      const routes = ofKind(objs, 'HTTPRoute');
+      expect(routes.map((r) => r.metadata.name).sort()).toEqual(CATALOGUE.map((c) => c.name).sort());
+      const served: { [url: string]: string } = {};
+      for (const r of routes) {
+        expect(r.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
+        expect(JSON.stringify(r.spec)).not.toMatch(/tls|nginx|secret/i);
+        expect(r.metadata.annotations).toBeUndefined();
+        for (const host of r.spec.hostnames) {
+          for (const rule of r.spec.rules) {
+            for (const m of rule.matches) {
+              expect(m.path.type).toBe('PathPrefix');
+              served[`${host}${m.path.value}`] = rule.backendRefs.map((b: { name: string; port: number }) => `${b.name}:${b.port}`).join(' ');
+            }
+          }
+        }
+      }
+      expect(served).toEqual(expected);
+      return;
+    }
+    const ingress = find(objs, 'Ingress', 'soundcore-kcp');
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.tls.map((t: { hosts: string[] }) => t.hosts).flat()).toEqual(hosts);
+    expect(ingress.spec.rules.map((r: { host: string }) => r.host)).toEqual(hosts);
+    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/force-ssl-redirect']).toBe('true');
+    // certificates from the ClusterIssuer the environment file names
+    expect(ingress.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+    const routes = Object.fromEntries(ingress.spec.rules.flatMap((r: { host: string; http: { paths: Array<{ path: string; backend: { service: { name: string; port: { number: number } } } }> } }) =>
+      r.http.paths.map((p) => [`${r.host}${p.path}`, `${p.backend.service.name}:${p.backend.service.port.number}`])));
+    expect(routes).toEqual(expected);
+    expect(ofKind(objs, 'HTTPRoute')).toEqual([]);
   });
 });
 

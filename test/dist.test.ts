@@ -45,7 +45,9 @@ describe('committed dist/', () => {
       const files = [...readTree(DIST).keys()].filter((f) => f.startsWith(`${env.name}/`) && !f.includes('/platform/') && f.endsWith('.yaml')).sort();
       const kinds = files.map((f) => path.basename(f).split('-')[1]);
       expect(kinds.indexOf('configmap')).toBeLessThan(kinds.indexOf('deployment'));
-      expect(kinds.lastIndexOf('service')).toBeLessThan(kinds.indexOf('ingress'));
+      const route = kinds.findIndex((k) => k === 'ingress' || k === 'httproute');
+      expect(route).toBeGreaterThan(-1);
+      expect(kinds.lastIndexOf('service')).toBeLessThan(route);
     }
   });
 
@@ -89,7 +91,6 @@ describe('adding an environment', () => {
     name: 'qa',
     namespace: 'soundcore-kcp-qa',
     domains: { frontend: 'qa.soundcore-kcp.com', api: 'qa-api.soundcore-kcp.com' },
-    tls: { ...staging.tls, frontendSecretName: 'qa-tls', apiSecretName: 'qa-api-tls' },
     components: { ...staging.components, 'auth-service': { replicas: 1 } },
   };
 
@@ -100,7 +101,7 @@ describe('adding an environment', () => {
     expect(files).toContain('qa/48-deployment-auth-service.yaml');
     const objs = synthObjects([qa]).get('qa')!;
     expect(find(objs, 'Deployment', 'auth-service').spec.replicas).toBe(1);
-    expect(find(objs, 'Ingress', 'soundcore-kcp').spec.rules[0].host).toBe('qa.soundcore-kcp.com');
+    expect(find(objs, 'HTTPRoute', 'frontend').spec.hostnames).toEqual(['qa.soundcore-kcp.com']);
     // the other environments are unaffected by the new one
     expect([...tree.entries()].filter(([f]) => !f.startsWith('qa/'))).toEqual([...synthesize(ENVIRONMENTS, CATALOGUE, committedReleaseStates()).entries()]);
   });

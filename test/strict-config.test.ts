@@ -17,7 +17,7 @@ import { readTree } from '../synth/output';
 import { Action, initialRelease, initRelease, ReleaseError, transition } from '../release/state';
 import { committedReleaseStates, configProblems } from './helpers';
 
-const ENVIRONMENT_FIELDS = 'name, namespace, domains, tls, nodeEnv, logLevel, defaults, components, monitoring, network, secrets, guardrails';
+const ENVIRONMENT_FIELDS = 'name, namespace, domains, tls, nodeEnv, logLevel, defaults, components, monitoring, network, secrets, guardrails, routing';
 const PINNED = 'must be a pinned tag (a version like v1.4.2 or a commit SHA), not a floating branch-like tag '
   + '(main, master, develop, development, dev, trunk, head, stable, edge, ...): what it runs changes without a change here';
 
@@ -116,7 +116,7 @@ describe('values of the wrong type are refused before any rule runs', () => {
       at(s, 'defaults').replicas = '2';
       at(s, 'defaults').autoscaling = true;
       at(s, 'components').frontend = { resources: { requests: { cpu: 0.5, memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } } };
-      at(s, 'tls').clusterIssuer = ['letsencrypt'];
+      s.tls = { clusterIssuer: ['letsencrypt'], frontendSecretName: 'staging-tls', apiSecretName: 'staging-api-tls' };
     });
     expect(configProblems([env])).toEqual([
       'staging: tls.clusterIssuer must be a string, got ["letsencrypt"]',
@@ -365,9 +365,9 @@ describe('hostile input never crashes and is never half-reported', () => {
   });
 
   test('suggestions cover swapped letters and keys of either shape of a datastore location', () => {
-    expect(configProblems([edited(staging, (s) => { s.tsl = s.tls; delete s.tls; })])).toEqual([
-      'staging: tls is required (an object)',
-      `staging: tsl is an unknown field; did you mean "tls"? (fields here: ${ENVIRONMENT_FIELDS})`,
+    expect(configProblems([edited(production, (s) => { s.tsl = s.tls; delete s.tls; })])).toEqual([
+      `production: tsl is an unknown field; did you mean "tls"? (fields here: ${ENVIRONMENT_FIELDS})`,
+      'production: tls is required with routing ingress (the Ingress terminates TLS with these Secrets): { clusterIssuer, frontendSecretName, apiSecretName }',
     ]);
     const env = edited(staging, (s) => { at(s, 'network.datastores').redis = { cidr: ['10.0.0.0/8'] }; });
     expect(configProblems([env])).toEqual([

@@ -1,7 +1,7 @@
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import {
   CATALOGUE, ComponentSpec, CONTENT_SERVICE, ENVIRONMENTS, EnvironmentConfig, FRONTEND, KNOWLEDGE_SERVICE, PlatformService,
-  ResolvedEnvironment, resolveEnvironments, usedDatastores,
+  ResolvedEnvironment, resolveEnvironments, RoutingMode, usedDatastores,
 } from '../environments';
 import { staging } from '../environments/staging';
 import { ACME_SOLVER } from '../kcp';
@@ -31,11 +31,22 @@ interface World {
 }
 
 const pod = (name: string, namespace: string, labels: { [k: string]: string }): Pod => ({ kind: 'pod', name, namespace, labels });
+
+/**
+ * The public edge of an environment, from its config: the ingress controller (routing `ingress`,
+ * which also reaches cert-manager's solver pods) or the Gateway implementation's proxies (`gateway`).
+ */
+function edgeOf(env: ResolvedEnvironment) {
+  return env.routing.mode === RoutingMode.GATEWAY
+    ? { name: 'gateway', ...env.routing.dataPlane, acme: false }
+    : { name: 'ingress-controller', ...env.network.ingressController, acme: true };
+}
 const portName = (p: Port) => `${p.protocol} ${p.port}`;
 
 /** Every pod and address of an environment, its namespaces and its policies. */
 function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: readonly ComponentSpec[]): World {
   const net = env.network;
+  const edge = edgeOf(env);
   const members: Member[] = [];
   // Workload pods as synthesized (any number of Deployments per component, e.g. blue and green).
   for (const d of ofKind(objs, 'Deployment')) {
@@ -52,13 +63,15 @@ function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: read
     });
   }
   members.push(
-    { role: 'ingress-controller', endpoint: pod('ingress-controller', net.ingressController.namespace, net.ingressController.podLabels) },
+    { role: 'edge', endpoint: pod(edge.name, edge.namespace, edge.podLabels) },
     { role: 'prometheus', endpoint: pod('prometheus', net.prometheus.namespace, net.prometheus.podLabels) },
     { role: 'dns', endpoint: pod('coredns', net.dns.namespace, net.dns.podLabels) },
     { role: ACME_SOLVER.name, endpoint: pod('acme-solver', env.namespace, ACME_SOLVER.podLabels) },
     // Look-alikes: the right labels in the wrong namespace, and pods nobody declared.
     { role: 'intruder', endpoint: pod('intruder', env.namespace, { app: 'intruder' }) },
-    { role: 'ingress-lookalike', endpoint: pod('ingress-lookalike', env.namespace, net.ingressController.podLabels) },
+    { role: 'edge-lookalike', endpoint: pod('edge-lookalike', env.namespace, edge.podLabels) },
+    // the other edge's pods: never let in
+    ...(edge.acme ? [] : [{ role: 'retired-ingress-controller', endpoint: pod('retired-ingress-controller', net.ingressController.namespace, net.ingressController.podLabels) }]),
     { role: 'prometheus-lookalike', endpoint: pod('prometheus-lookalike', env.namespace, net.prometheus.podLabels) },
     { role: 'stranger', endpoint: pod('stranger', 'elsewhere', { app: FRONTEND.name }) },
     { role: 'internet', endpoint: { kind: 'address', name: 'internet', ip: '203.0.113.10' } as Address },
@@ -69,7 +82,7 @@ function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: read
   }
   const portNumbers = new Set<number>([
     ...catalogue.map((c) => c.containerPort), ...usedDatastores(catalogue).map((d) => d.port),
-    net.ingressController.httpsPort, net.dns.port, ACME_SOLVER.port, 22, 80, 9090,
+    edge.httpsPort, net.ingressController.httpsPort, net.dns.port, ACME_SOLVER.port, 22, 80, 9090,
   ]);
   const ports = [...[...portNumbers].sort((a, b) => a - b).map(tcp), udp(net.dns.port)];
   return { env, cluster: { namespaces, policies: ofKind(objs, 'NetworkPolicy') as unknown as Policy[] }, members, ports };
@@ -78,18 +91,19 @@ function worldOf(env: ResolvedEnvironment, objs: readonly Obj[], catalogue: read
 /** `source -> target PROTO port` for every flow the catalogue and the environment declare. */
 function declaredFlows(world: World, catalogue: readonly ComponentSpec[]): Set<string> {
   const net = world.env.network;
+  const edge = edgeOf(world.env);
   const flows = new Set<string>();
   const add = (source: string, target: string, port: Port) => flows.add(`${source} -> ${target} ${portName(port)}`);
   for (const c of catalogue) {
-    if (c.routes.paths.length > 0) add('ingress-controller', c.name, tcp(c.containerPort));
+    if (c.routes.paths.length > 0) add('edge', c.name, tcp(c.containerPort));
     if (c.exposesMetrics === true) add('prometheus', c.name, tcp(c.containerPort));
     for (const callee of c.calls ?? []) {
-      if (callee === PlatformService.INGRESS_CONTROLLER) add(c.name, 'ingress-controller', tcp(net.ingressController.httpsPort));
+      if (callee === PlatformService.INGRESS_CONTROLLER) add(c.name, 'edge', tcp(edge.httpsPort));
       else add(c.name, callee.name, tcp(catalogue.find((x) => x.name === callee.name)!.containerPort));
     }
     for (const d of c.datastores ?? []) add(c.name, d.name, tcp(d.port));
   }
-  add('ingress-controller', ACME_SOLVER.name, tcp(ACME_SOLVER.port));
+  if (edge.acme) add('edge', ACME_SOLVER.name, tcp(ACME_SOLVER.port));
   for (const m of world.members) {
     if (m.endpoint.kind === 'pod' && m.endpoint.namespace === world.env.namespace) {
       add(m.role, 'dns', udp(net.dns.port));
@@ -146,15 +160,15 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
     const policies = ofKind(objs, 'NetworkPolicy');
     expect(find(objs, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
-      'acme-http01-solver', 'allow-dns', 'analytics-service', 'auth-service', 'content-service', 'default-deny', 'frontend',
+      ...(edgeOf(env).acme ? ['acme-http01-solver'] : []), 'allow-dns', 'analytics-service', 'auth-service', 'content-service', 'default-deny', 'frontend',
       'knowledge-service', 'mongodb', 'neo4j', 'postgres', 'redis', 'support-service',
     ]);
     for (const p of policies) expect(() => new NetworkPolicy(p as never).validate()).not.toThrow();
   });
 
-  test('lets the ingress controller, and nothing else, reach cert-manager\'s HTTP-01 solver pods', () => {
-    expect(allowed('ingress-controller', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(true);
-    expect(allowed('ingress-lookalike', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(false);
+  test('lets the ingress controller, and nothing else, reach cert-manager\'s HTTP-01 solver pods (routing ingress only)', () => {
+    expect(allowed('edge', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(edgeOf(env).acme);
+    expect(allowed('edge-lookalike', ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(false);
     expect(allowed(FRONTEND.name, ACME_SOLVER.name, tcp(ACME_SOLVER.port))).toBe(false);
     expect(allowed(ACME_SOLVER.name, 'postgres', tcp(5432))).toBe(false);
   });
@@ -166,14 +180,15 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
     expect(allowed(FRONTEND.name, 'support-service', tcp(8003))).toBe(false);
   });
 
-  test('lets the ingress controller, from its own namespace only, reach every routed component on its container port', () => {
+  test('lets the edge (ingress controller or Gateway proxies), from its own namespace only, reach every routed component on its container port', () => {
     for (const c of CATALOGUE) {
-      expect([c.name, allowed('ingress-controller', c.name, tcp(c.containerPort))]).toEqual([c.name, true]);
-      expect([c.name, allowed('ingress-lookalike', c.name, tcp(c.containerPort))]).toEqual([c.name, false]);
+      expect([c.name, allowed('edge', c.name, tcp(c.containerPort))]).toEqual([c.name, true]);
+      expect([c.name, allowed('edge-lookalike', c.name, tcp(c.containerPort))]).toEqual([c.name, false]);
     }
-    expect(allowed('ingress-controller', 'frontend', tcp(80))).toBe(false);
-    expect(allowed('ingress-controller', 'postgres', tcp(5432))).toBe(false);
+    expect(allowed('edge', 'frontend', tcp(80))).toBe(false);
+    expect(allowed('edge', 'postgres', tcp(5432))).toBe(false);
   });
+
 
   test('denies pairs that are not declared: the frontend to a datastore, content-service to auth-service', () => {
     for (const store of usedDatastores(CATALOGUE)) {
@@ -218,12 +233,32 @@ describe.each(resolved.map((env) => [env.name, env] as const))('%s traffic', (na
   });
 });
 
+describe('staging routed by Gateway API', () => {
+  // GIVEN staging, whose routing is `gateway`: its edge is the Gateway's proxies
+  const env = resolved.find((e) => e.name === 'staging')!;
+  const world = worldOf(env, objects.get('staging')!, CATALOGUE);
+  const member = (n: string) => world.members.find((m) => m.role === n || m.endpoint.name === n)!.endpoint;
+  const allowed = (from: string, to: string, port: Port) => isAllowed(world.cluster, member(from), member(to), port);
+
+  test('lets in the Gateway\'s proxies and not the ingress controller, and the frontend calls the proxies\' HTTPS port', () => {
+    expect(env.routing.mode).toBe(RoutingMode.GATEWAY);
+    for (const c of CATALOGUE) {
+      expect([c.name, allowed('gateway', c.name, tcp(c.containerPort))]).toEqual([c.name, true]);
+      expect([c.name, allowed('retired-ingress-controller', c.name, tcp(c.containerPort))]).toEqual([c.name, false]);
+    }
+    expect(allowed(FRONTEND.name, 'gateway', tcp(10443))).toBe(true);
+    expect(allowed(FRONTEND.name, 'retired-ingress-controller', tcp(env.network.ingressController.httpsPort))).toBe(false);
+  });
+});
+
 describe('an environment with datastores elsewhere and another ingress controller', () => {
   // GIVEN PostgreSQL outside the cluster, MongoDB in a shared namespace and a differently labelled controller
   const qa: EnvironmentConfig = {
     ...staging,
     name: 'qa',
     namespace: 'soundcore-kcp-qa',
+    routing: { mode: RoutingMode.INGRESS },
+    tls: { clusterIssuer: 'letsencrypt-staging', frontendSecretName: 'qa-tls', apiSecretName: 'qa-api-tls' },
     network: {
       ingressController: { namespace: 'ingress', podLabels: { 'app.kubernetes.io/instance': 'public-nginx' } },
       prometheus: { namespace: 'observability' },
