@@ -76,3 +76,5 @@ export { GatewayHttpRoutes } from './http-route';
 export type { GatewayHttpRoutesProps, GatewayReference } from './http-route';
 export { checkPathPrefix, MAX_BACKEND_WEIGHT, routeBackends } from './routing';
 export type { IHttpRouter, IRouteTarget, RouteBackend, RouteOptions } from './routing';
+export { sloVerificationChecks } from './slo-verification';
+export type { SloVerificationCheck, SloVerificationOptions } from './slo-verification';

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import {
   AlertRouting, AvailabilityAlerts, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
   PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
-  SloBurnRateAlerts, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
+  SloBurnRateAlerts, SloDefinition, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from '../constructs';
 import {
   BLACKBOX_PROBER, ComponentSpec, ENVIRONMENT_PLACEHOLDER, IMAGE_REGISTRY, kcpSlos, ResolvedEnvironment, SecretMode, SLO_TEAMS, Tier,
@@ -73,6 +73,8 @@ export class KcpEnvironmentChart extends Chart {
   public readonly pipelineSecrets: readonly string[];
   /** Number of distinct hosts the Ingress serves. */
   public readonly ingressHosts: number;
+  /** The SLOs the burn-rate alerts are built from (and the post-deploy verification, synth/verify-plan.ts). */
+  public readonly slos: readonly SloDefinition[];
 
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
@@ -210,10 +212,8 @@ export class KcpEnvironmentChart extends Chart {
       name: `${PROJECT}-user-impact-alerts`, labels: { ...monitoring.prometheusSelector, 'app.kubernetes.io/part-of': PROJECT },
     });
     const hostsOf = (scraped: boolean) => [...new Set(props.catalogue.filter((c) => (c.exposesMetrics === true) === scraped).map((c) => hosts[c.routes.host]))];
-    new SloBurnRateAlerts(this, 'Slo', {
-      rules: userImpact, evaluationInterval: monitoring.evaluationInterval,
-      slos: kcpSlos({ namespace: env.namespace, ingress: edge.ingressName, apiHosts: hostsOf(true), frontendHosts: hostsOf(false), runbook }),
-    });
+    this.slos = kcpSlos({ namespace: env.namespace, ingress: edge.ingressName, apiHosts: hostsOf(true), frontendHosts: hostsOf(false), runbook });
+    new SloBurnRateAlerts(this, 'Slo', { rules: userImpact, evaluationInterval: monitoring.evaluationInterval, slos: this.slos });
     new AvailabilityAlerts(this, 'Availability', {
       rules: userImpact, namespace: env.namespace, team: SLO_TEAMS.availability, evaluationInterval: monitoring.evaluationInterval,
       targets: [...workloads.values()].map((w) => ({ service: w.name, deployment: w.activeDeployment.name, minAvailable: w.replicas })),

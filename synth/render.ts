@@ -10,6 +10,7 @@ import { renderDeployPlan, TrafficGate } from '../release/deploy-plan';
 import { isPlatformObject } from '../release/guardrails';
 import { runbookDocuments } from '../release/runbooks';
 import { KubeObject } from './output';
+import { verifyPlans } from './verify-plan';
 
 /**
  * Moves the objects a platform administrator applies (the Namespace and the guardrails that bound the
@@ -84,5 +85,5 @@ export function trafficDocuments(app: App): Map<string, string> {
 
 /** Every document of `dist/` besides the manifests: traffic documents, deploy plans and runbook pages. */
 export function renderDocuments(app: App, charts: ReadonlyMap<string, KubeObject[]>): Map<string, string> {
-  return new Map([...trafficDocuments(app), ...deployPlans(app, charts), ...runbookDocuments(app)]);
+  return new Map([...trafficDocuments(app), ...deployPlans(app, charts), ...verifyPlans(app), ...runbookDocuments(app)]);
 }

@@ -60,7 +60,8 @@ describe('committed dist/', () => {
       expect(doc).toContain(`namespace ${env.namespace}`);
     }
     const others = [...tree.keys()].filter((f) => !f.endsWith('.yaml') && !/^[a-z-]+\/runbooks\/[a-z0-9-]+\.md$/.test(f));
-    expect(others.sort()).toEqual(ENVIRONMENTS.flatMap((e) => [`${e.name}/allowed-traffic.md`, `${e.name}/deploy-plan.tsv`]).sort());
+    // (and the verify plan where a blue/green component can be promoted: test/verify.test.ts)
+    expect(others.sort()).toEqual([...ENVIRONMENTS.flatMap((e) => [`${e.name}/allowed-traffic.md`, `${e.name}/deploy-plan.tsv`]), 'production/verify-plan.tsv'].sort());
     for (const env of ENVIRONMENTS) expect(tree.get(`${env.name}/deploy-plan.tsv`)).toContain(`\nnamespace\t${env.namespace}\n`);
   });
 
