@@ -71,6 +71,8 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
       `A\tdist/production/64-job-${SMOKE_JOB}.yaml`,
       'M\tdist/production/allowed-traffic.md',
       'M\tdist/production/deploy-plan.tsv',
+      // (the phase the post-deploy verification reads: staged, not judged)
+      'M\tdist/production/verify-plan.tsv',
       `M\t${STATE}`,
     ]);
     const staged = JSON.parse(project.show(stageCommit, STATE));
@@ -133,7 +135,14 @@ describe('release jobs: one reviewed commit of exactly the named components', ()
       'M\tdist/production/deploy-plan.tsv',
       // and so does its runbook page, which shows the expression
       'M\tdist/production/runbooks/deployment-unavailable.md',
+      // and verify:production judges the new colour, green, once this is deployed
+      'M\tdist/production/verify-plan.tsv',
       `M\t${STATE}`,
+    ]);
+    expect(project.show(promoteCommit, 'dist/production/verify-plan.tsv').split('\n').filter((l) => l.startsWith('check\tknowledge-service\t'))
+      .map((l) => l.split('\t').slice(0, 7))).toEqual([
+      ['check', 'knowledge-service', 'green', 'promoted', 'errors', '0.001', '5000'],
+      ['check', 'knowledge-service', 'green', 'promoted', 'latency', '0.05', '100'],
     ]);
     // the deploy of this commit may move traffic only with the smoke evidence of the attempt it promotes
     expect(project.show(promoteCommit, 'dist/production/deploy-plan.tsv').split('\n').filter((l) => l.startsWith('traffic\tknowledge-service\t')))
