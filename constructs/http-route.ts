@@ -64,7 +64,10 @@ export class GatewayHttpRoutes extends Construct implements IHttpRouter {
     return [...this.routes.values()].map((r) => r.target);
   }
 
-  /** Routes requests for `host` whose path starts with `pathPrefix` to the Services of `target`'s route. */
+  /**
+   * Routes requests for `host` whose path starts with `pathPrefix` to the Services of `target`'s
+   * route: `options.backends`, else the target's own `routeBackends` (a canary), else its Service.
+   */
   public route(host: string, pathPrefix: string, target: IRouteTarget, options?: RouteOptions): void {
     assertValid(this.where, 'host', host, checkDnsSubdomain(host));
     assertValid(this.where, 'pathPrefix', pathPrefix, checkPathPrefix(pathPrefix));
@@ -73,7 +76,7 @@ export class GatewayHttpRoutes extends Construct implements IHttpRouter {
     let routes = this.routes.get(target.name);
     if (routes === undefined) {
       assertValid(this.where, 'target.name', target.name, checkDnsSubdomain(target.name));
-      routes = { target, prefixes: new Map(), backends, explicit: options?.backends !== undefined };
+      routes = { target, prefixes: new Map(), backends, explicit: options?.backends !== undefined || target.routeBackends !== undefined };
       this.routes.set(target.name, routes);
       this.emit(routes);
     } else if (routes.target !== target) {

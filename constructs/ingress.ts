@@ -58,14 +58,15 @@ export class TlsIngress extends Construct implements IHttpRouter {
 
   /**
    * Routes requests for `host` whose path starts with `pathPrefix` to `target`'s Service. `backends`
-   * may only name that Service on its port: an Ingress cannot split traffic.
+   * may only name that Service on its port: an Ingress cannot split traffic (it ignores the target's
+   * own `routeBackends`; an ingress-nginx canary is a second Ingress, the canary engine's).
    */
   public route(host: string, pathPrefix: string, target: IRouteTarget, options?: RouteOptions): void {
     if (!this.hosts.has(host)) {
       throw new PropsError('TlsIngress', 'host', host, `must be added with addHost() before routing to it (hosts: ${[...this.hosts].join(', ')})`);
     }
     if (!pathPrefix.startsWith('/')) throw new PropsError('TlsIngress', 'pathPrefix', pathPrefix, 'must start with "/"');
-    const backends = routeBackends(`TlsIngress route ${target.name}`, target, options);
+    const backends = routeBackends(`TlsIngress route ${target.name}`, target, options, false);
     if (backends.length !== 1 || backends[0].serviceName !== target.service.name || backends[0].port !== target.servicePort) {
       throw new PropsError(`TlsIngress route ${target.name}`, 'backends', backends,
         `must be the target's Service ${target.service.name} on port ${target.servicePort} alone: an Ingress sends a route to one Service (weighted backends need Gateway API routing)`);

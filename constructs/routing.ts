@@ -37,6 +37,12 @@ export interface IRouteTarget extends INetworkEndpoint {
   readonly service: kplus.Service;
   /** Port of that Service. */
   readonly servicePort: number;
+  /**
+   * The Services its route sends to, when the workload splits traffic itself (an Argo Rollouts
+   * canary: its stable Service and its canary Service). Routers that can split traffic use it.
+   * @default - one backend: its Service on its port
+   */
+  readonly routeBackends?: readonly RouteBackend[];
 }
 
 /** Options of one route. */
@@ -57,9 +63,12 @@ export interface IHttpRouter {
   readonly backends: readonly IRouteTarget[];
 }
 
-/** The backends of a route: `options.backends`, checked, or the target's Service on its port. */
-export function routeBackends(where: string, target: IRouteTarget, options: RouteOptions = {}): readonly RouteBackend[] {
-  const backends = options.backends ?? [{ serviceName: target.service.name, port: target.servicePort }];
+/**
+ * The backends of a route, checked: `options.backends`, else (where `splits`) the target's own
+ * `routeBackends`, else the target's Service on its port.
+ */
+export function routeBackends(where: string, target: IRouteTarget, options: RouteOptions = {}, splits = true): readonly RouteBackend[] {
+  const backends = options.backends ?? (splits ? target.routeBackends : undefined) ?? [{ serviceName: target.service.name, port: target.servicePort }];
   if (backends.length === 0) throw new PropsError(where, 'backends', [], 'must list at least one Service');
   backends.forEach((b, i) => {
     assertValid(where, `backends[${i}].serviceName`, b.serviceName, checkDnsLabel(b.serviceName));

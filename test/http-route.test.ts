@@ -169,3 +169,21 @@ describe('routing in an environment file', () => {
     ]);
   });
 });
+
+describe('a target that splits its own traffic', () => {
+  test('gives the HTTPRoute its backends (an Argo canary\'s stable and canary Services); the Ingress keeps to its Service', () => {
+    const chart = Testing.chart();
+    const orders = new Microservice(chart, 'Orders', ORDERS);
+    const canary = Object.assign(Object.create(orders) as Microservice, {
+      routeBackends: [{ serviceName: 'orders', port: 8080, weight: 100 }, { serviceName: 'orders-canary', port: 8080, weight: 0 }],
+    });
+    new GatewayHttpRoutes(chart, 'Routes', { gateway: GATEWAY }).route('api.shop.example', '/orders', canary);
+    const ingress = new TlsIngress(chart, 'Ingress', { name: 'shop' });
+    ingress.addHost('api.shop.example', 'api-tls');
+    ingress.route('api.shop.example', '/orders', canary);
+    const objs = Testing.synth(chart);
+    expect(objs.find((o) => o.kind === 'HTTPRoute')!.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => `${b.name}=${b.weight}`))
+      .toEqual(['orders=100', 'orders-canary=0']);
+    expect(objs.find((o) => o.kind === 'Ingress')!.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'orders', port: { number: 8080 } } });
+  });
+});
