@@ -72,10 +72,12 @@ function serviceLines(ctx: DiffContext, { before, after }: Pair): ReviewLine[] {
   return lines;
 }
 
+/** Kinds whose objects route public requests: an Ingress, a Gateway API HTTPRoute. */
+const ROUTE_KINDS = ['Ingress', 'HTTPRoute'] as const;
+
 /** `host/path` -> `service:port (pathType)` of an Ingress. */
-function routesOf(ingress: Manifest | undefined): Map<string, string> {
+function ingressRoutes(ingress: Manifest): Map<string, string> {
   const routes = new Map<string, string>();
-  if (ingress === undefined) return routes;
   const backend = (b: unknown) => {
     const service = objectAt(b, 'service');
     const port = objectAt(service, 'port');
@@ -92,34 +94,97 @@ function routesOf(ingress: Manifest | undefined): Map<string, string> {
   return routes;
 }
 
-function ingressLines(ctx: DiffContext): ReviewLine[] {
+/**
+ * `host/path` -> its backends of an HTTPRoute: `service:port`, or with several backends each with
+ * its weight (`a:80 (weight 100), a-canary:80 (weight 0)`); matches on headers, query or method are
+ * shown after the path.
+ */
+function httpRouteRoutes(route: Manifest): Map<string, string> {
+  const routes = new Map<string, string>();
+  const hosts = arrayAt(route, 'spec', 'hostnames').map(String);
+  for (const rule of arrayAt(route, 'spec', 'rules').filter(isObject)) {
+    const refs = arrayAt(rule, 'backendRefs').filter(isObject);
+    const target = refs.map((b) => `${String(b.name ?? '?')}:${String(b.port ?? '?')}${refs.length > 1 ? ` (weight ${String(b.weight ?? 1)})` : ''}`).join(', ') || '(no backend)';
+    const matches = arrayAt(rule, 'matches').filter(isObject);
+    for (const m of matches.length === 0 ? [{}] : matches) {
+      const path = objectAt(m, 'path');
+      const type = typeof path.type === 'string' && path.type !== 'PathPrefix' ? ` (${path.type})` : '';
+      const narrowed = ['headers', 'queryParams', 'method'].filter((k) => m[k] !== undefined);
+      const extra = narrowed.length === 0 ? '' : ` [${narrowed.map((k) => `${k} ${JSON.stringify(m[k])}`).join(', ')}]`;
+      for (const host of hosts.length === 0 ? ['*'] : hosts) routes.set(`${host}${String(path.value ?? '/')}${extra}`, `${target}${type}`);
+    }
+  }
+  return routes;
+}
+
+function routesOf(o: Manifest | undefined): Map<string, string> {
+  if (o === undefined) return new Map();
+  return o.kind === 'HTTPRoute' ? httpRouteRoutes(o) : ingressRoutes(o);
+}
+
+/** Every route of a side, by `host/path`: its target and the object serving it. */
+function routeTable(side: DiffContext['before']): Map<string, { target: string; owner: Manifest }> {
+  const table = new Map<string, { target: string; owner: Manifest }>();
+  for (const o of ROUTE_KINDS.flatMap((k) => side.ofKind(k))) {
+    for (const [route, target] of routesOf(o)) if (!table.has(route)) table.set(route, { target, owner: o });
+  }
+  return table;
+}
+
+/**
+ * Routes per host and path, across the Ingresses and HTTPRoutes of the environment: a route one
+ * object stops serving and another serves (the move from an Ingress to HTTPRoutes) is a move, not a
+ * removal; a route nothing serves any more stops traffic.
+ */
+function routeLines(ctx: DiffContext): ReviewLine[] {
   const lines: ReviewLine[] = [];
-  const ids = new Set([...ctx.before.ofKind('Ingress'), ...ctx.after.ofKind('Ingress')].map((o) => keyOf(o).id));
+  const [allBefore, allAfter] = [routeTable(ctx.before), routeTable(ctx.after)];
+  const hostsBefore = new Set([...allBefore.keys()].map((r) => r.split('/')[0]));
+  const ids = new Set(ROUTE_KINDS.flatMap((k) => [...ctx.before.ofKind(k), ...ctx.after.ofKind(k)]).map((o) => keyOf(o).id));
+  const newHosts = new Map<string, Manifest>();
   for (const id of ids) {
     const [before, after] = [ctx.before.byId.get(id), ctx.after.byId.get(id)];
     const subject = (after ?? before)!;
     const [rb, ra] = [routesOf(before), routesOf(after)];
-    const hostsBefore = new Set([...rb.keys()].map((r) => r.split('/')[0]));
     for (const [route, target] of rb) {
       const now = ra.get(route);
-      if (now === undefined) lines.push(ctx.line(subject, `route ${route} -> ${target} removed`, ['stops-traffic'], 'traffic'));
-      else if (now !== target) lines.push(ctx.line(subject, `route ${route}: ${target} -> ${now}`, ['traffic'], 'traffic'));
+      const elsewhere = allAfter.get(route);
+      if (now === undefined && elsewhere === undefined) lines.push(ctx.line(subject, `route ${route} -> ${target} removed`, ['stops-traffic'], 'traffic'));
+      else if (now === undefined) {
+        const by = `${elsewhere!.owner.kind} ${elsewhere!.owner.metadata.name}`;
+        lines.push(ctx.line(subject, elsewhere!.target === target ? `route ${route} -> ${target} moved to ${by}`
+          : `route ${route}: ${target} -> ${elsewhere!.target}, moved to ${by}`, ['traffic'], 'traffic'));
+      } else if (now !== target) lines.push(ctx.line(subject, `route ${route}: ${target} -> ${now}`, ['traffic'], 'traffic'));
     }
-    const newHosts = new Set<string>();
     for (const [route, target] of ra) {
       if (rb.has(route)) continue;
+      const was = allBefore.get(route);
+      if (was !== undefined) {
+        // served before by another object: a move (reported on that object's side), or now served twice
+        const still = ctx.after.byId.get(keyOf(was.owner).id);
+        if (routesOf(still).has(route)) {
+          lines.push(ctx.line(subject, `route ${route} -> ${target} added, also served by ${was.owner.kind} ${was.owner.metadata.name}`, ['traffic'], 'traffic'));
+        }
+        continue;
+      }
       lines.push(ctx.line(subject, `route ${route} -> ${target} added`, ['traffic'], 'traffic'));
       const host = route.split('/')[0];
-      if (!hostsBefore.has(host) && before !== undefined) newHosts.add(host);
+      if (!hostsBefore.has(host) && !ctx.newEnvironment) newHosts.set(host, subject);
     }
-    for (const host of newHosts) lines.push(ctx.line(subject, `new public host ${host}`, ['exposure-up'], 'exposure'));
   }
+  for (const [host, subject] of newHosts) lines.push(ctx.line(subject, `new public host ${host}`, ['exposure-up'], 'exposure'));
   return lines;
+}
+
+/** Whether every route `o` served before is still served after, by any object of the environment. */
+function routesStillServed(ctx: DiffContext, o: Manifest): boolean {
+  const after = routeTable(ctx.after);
+  return [...routesOf(o).keys()].every((route) => after.has(route));
 }
 
 /** Traffic: Services moving between colours or versions, the preview, ports, routes per host and path. */
 export function trafficLines(ctx: DiffContext): ReviewLine[] {
-  return [...ctx.changedOfKind('Service').flatMap((p) => serviceLines(ctx, p)), ...ingressLines(ctx)];
+  return [...ctx.changedOfKind('Service').flatMap((p) => serviceLines(ctx, p)), ...routeLines(ctx)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,7 +542,7 @@ function removal(o: Manifest): { labels: RiskLabel[]; topic: Topic; why: string 
       return owner ? { labels: ['deletes-data', 'secrets'], topic: 'secrets', why: 'the Secret it owns is deleted with it' } : { labels: ['secrets'], topic: 'secrets', why: '' };
     }
     case 'Service': return { labels: ['stops-traffic'], topic: 'traffic', why: 'its clients lose it' };
-    case 'Ingress': return { labels: ['stops-traffic'], topic: 'traffic', why: 'its routes stop' };
+    case 'Ingress': case 'HTTPRoute': return { labels: ['stops-traffic'], topic: 'traffic', why: 'its routes stop' };
     case 'Deployment': case 'DaemonSet': case 'ReplicaSet': return { labels: ['stops-traffic'], topic: 'objects', why: 'its pods stop' };
     case 'PodDisruptionBudget': return { labels: ['capacity-down'], topic: 'capacity', why: 'a node drain may evict all its pods at once' };
     case 'HorizontalPodAutoscaler': return { labels: ['capacity-down'], topic: 'capacity', why: 'its workload no longer scales' };
@@ -500,7 +565,8 @@ export function objectLines(ctx: DiffContext): ReviewLine[] {
   }
   for (const o of ctx.removed) {
     const to = ctx.renames.get(keyOf(o).id);
-    const { labels, topic, why } = removal(o);
+    const moved = (ROUTE_KINDS as readonly string[]).includes(o.kind) && routesStillServed(ctx, o);
+    const { labels, topic, why } = moved ? { labels: ['traffic'] as RiskLabel[], topic: 'traffic' as Topic, why: 'its routes are served by the objects above' } : removal(o);
     if (to !== undefined) {
       lines.push(ctx.line(undefined, `${o.kind} ${o.metadata.name} removed, renamed to ${nameOf(to)}${why === '' ? '' : ` (${why})`}`,
         ['rename', ...labels.filter((l) => l !== 'change')], 'objects'));
