@@ -41,7 +41,7 @@ export const RISK_LABEL_MEANINGS: { readonly [label in RiskLabel]: string } = {
   'exposure-up': 'the NetworkPolicies allow flows they did not, a new namespace or IP-block peer, a Service or host exposed further',
   'alerts-down': 'an alert removed or made less sensitive (higher threshold, longer for, lower severity)',
   'secrets': 'which secrets and keys pods read, or where a secret comes from (values are never shown)',
-  'traffic': 'where requests go: a Service moving between colours or versions, the preview, Ingress routes',
+  'traffic': 'where requests go: a Service moving between colours or versions, the preview, Ingress and HTTPRoute routes',
   'image': 'the image (version) a component runs',
   'capacity-up': 'more replicas, higher autoscaler bounds or larger requests/limits',
   'capacity': 'a capacity change of pods that serve no live traffic (an idle colour)',
