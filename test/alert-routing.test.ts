@@ -120,7 +120,8 @@ describe('committed alert routing', () => {
   test.each(Object.entries(envs))('%s: every team of every rule has a route', (_env, objects) => {
     const routed = new Set(routesOf(configOf(objects)).map(teamOf));
     const rules = rulesOf(objects);
-    expect(rules.length).toBeGreaterThan(20);
+    // (staging, routed through a Gateway, has no edge or frontend SLO alerts: README "Routing design")
+    expect(rules.length).toBeGreaterThan(15);
     expect(rules.filter((r) => !routed.has(r.labels.team)).map((r) => `${r.alert} ${r.labels.team}`)).toEqual([]);
     expect([...routed].sort()).toEqual(['backend', 'devops', 'frontend']);
   });

@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import { GatewayHttpRoutes, IHttpRouter, Microservice, TlsIngress } from '../constructs';
 import { production } from '../environments/production';
 import { staging } from '../environments/staging';
-import { configProblems } from './helpers';
+import { configProblems, ofKind, synthObjects } from './helpers';
 import { ORDERS } from './orders-props';
 
 const GATEWAY = { name: 'public', namespace: 'gateway-system', sectionName: 'https' };
@@ -185,5 +185,21 @@ describe('a target that splits its own traffic', () => {
     expect(objs.find((o) => o.kind === 'HTTPRoute')!.spec.rules[0].backendRefs.map((b: { name: string; weight: number }) => `${b.name}=${b.weight}`))
       .toEqual(['orders=100', 'orders-canary=0']);
     expect(objs.find((o) => o.kind === 'Ingress')!.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'orders', port: { number: 8080 } } });
+  });
+});
+
+describe('monitoring of an environment routed by Gateway API', () => {
+  test('has no edge or frontend SLO alerts (they read ingress-nginx metrics, which a Gateway does not export); production keeps them', () => {
+    const objects = synthObjects();
+    const alerts = (env: string) => ofKind(objects.get(env)!, 'PrometheusRule')
+      .flatMap((r) => r.spec.groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map((x) => x.alert)))
+      .filter((a: string) => /^(Edge|Frontend)ErrorBudgetBurn/.test(a));
+    expect(alerts('staging')).toEqual([]);
+    expect(alerts('production')).toEqual([
+      'EdgeErrorBudgetBurn1h', 'EdgeErrorBudgetBurn6h', 'EdgeErrorBudgetBurn1d', 'EdgeErrorBudgetBurn3d',
+      'FrontendErrorBudgetBurn1h', 'FrontendErrorBudgetBurn6h', 'FrontendErrorBudgetBurn1d', 'FrontendErrorBudgetBurn3d',
+    ]);
+    // the frontend is still watched in staging: by the synthetic probe of its public URL
+    expect(ofKind(objects.get('staging')!, 'Probe').map((p) => p.spec.targets.staticConfig.static)).toEqual([['https://staging.soundcore-kcp.com/']]);
   });
 });
