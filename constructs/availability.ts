@@ -23,8 +23,11 @@ import { assertValid, checkDnsLabel, checkDnsSubdomain, checkHttpsUrl, checkInte
 export interface AvailabilityTarget {
   /** The Service name (its Endpoints object has the same name). */
   readonly service: string;
-  /** The Deployment whose pods the Service selects (for blue/green: the active colour's). */
-  readonly deployment: string;
+  /**
+   * The Deployment whose pods the Service selects (for blue/green: the active colour's).
+   * @default - none: only `ServiceWithoutEndpoints` (e.g. pods owned by an Argo Rollout)
+   */
+  readonly deployment?: string;
   /** Fewest available pods the Service needs (e.g. the autoscaler's minimum), at least 1. */
   readonly minAvailable: number;
 }
@@ -63,7 +66,7 @@ export class AvailabilityAlerts extends Construct {
     if (props.targets.length === 0) throw new PropsError(where, 'targets', [], 'must name at least one Service');
     props.targets.forEach((t, i) => {
       assertValid(where, `targets[${i}].service`, t.service, checkDnsLabel(t.service));
-      assertValid(where, `targets[${i}].deployment`, t.deployment, checkDnsSubdomain(t.deployment));
+      if (t.deployment !== undefined) assertValid(where, `targets[${i}].deployment`, t.deployment, checkDnsSubdomain(t.deployment));
       assertValid(where, `targets[${i}].minAvailable`, t.minAvailable, checkInteger(t.minAvailable, 1));
       if (props.targets.findIndex((o) => o.service === t.service) !== i) throw new PropsError(where, `targets[${i}].service`, t.service, 'must be unique');
     });
@@ -78,10 +81,11 @@ export class AvailabilityAlerts extends Construct {
     const common = { for: forDuration, severity: props.severity ?? AlertSeverity.CRITICAL, team: props.team };
     // Per target: the available replicas (max over duplicate kube-state-metrics replicas), or 0 when
     // the series does not exist, labelled with the Service that needs them, below its minimum.
-    group.addAlert({
+    const deployments = props.targets.filter((t): t is AvailabilityTarget & { deployment: string } => t.deployment !== undefined);
+    if (deployments.length > 0) group.addAlert({
       ...common,
       name: 'DeploymentUnavailable',
-      expr: props.targets.map((t) => {
+      expr: deployments.map((t) => {
         const sel = `kube_deployment_status_replicas_available{${ns}, deployment="${t.deployment}"}`;
         return `label_replace(max by (namespace, deployment) (${sel}) or absent(${sel}) * 0, "service", "${t.service}", "", "") < ${t.minAvailable}`;
       }).join('\nor\n'),

@@ -59,7 +59,18 @@ export type {
 export { serviceOverviewDashboard } from './service-dashboard';
 export type { ServiceOverviewOptions } from './service-dashboard';
 export { errorRatio, SloBurnRateAlerts, SRE_WORKBOOK_WINDOWS } from './slo';
-export type { BurnRateWindow, CounterSelector, SloBurnRateAlertsProps, SloDefinition, SloEvents } from './slo';
+export type { BurnRateWindow, CounterSelector, ErrorRatioOptions, SloBurnRateAlertsProps, SloDefinition, SloEvents } from './slo';
+export {
+  ArgoRollout, ARGO_ROLLOUTS_API_VERSION, argoDuration, CanaryStep, CanaryStepKind, checkCanarySteps, DEFAULT_CANARY_STEPS, describeCanarySteps,
+  GATEWAY_API_PLUGIN, KubeAnalysisTemplate, KubeRollout, ROLLOUT_REVISION_METRIC_LABEL, ROLLOUT_REVISION_POD_LABEL, RolloutTrafficRouting,
+  SLO_ANALYSIS_ARGS,
+} from './argo-rollouts';
+export { SloAnalysisTemplate } from './slo-analysis';
+export type { SloAnalysisMetric, SloAnalysisTemplateProps } from './slo-analysis';
+export type {
+  AnalysisTemplateSpec, ArgoBlueGreenOptions, ArgoCanaryOptions, ArgoEngine, ArgoRolloutProps, KubeAnalysisTemplateProps, KubeRolloutProps,
+  RolloutAnalysisOptions, RolloutRouteBackend, RolloutSpec,
+} from './argo-rollouts';
 export { AvailabilityAlerts } from './availability';
 export type { AvailabilityAlertsProps, AvailabilityTarget } from './availability';
 export { UrlProbe } from './probe';

@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ArgoRollout, RolloutRouteBackend } from './argo-rollouts';
 import { LabelSet, recommendedLabels, selectorLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
@@ -172,8 +173,12 @@ export class Microservice extends Construct implements INetworkEndpoint {
   public readonly release: ReleaseStrategy;
   /** The Service in front of the workload (the active colour of a pair). */
   public readonly service: kplus.Service;
-  /** The Service selecting the idle colour of a pair, for smoke tests before promotion. */
+  /** The Service selecting the idle colour of a pair (or Argo's preview revision), for smoke tests before promotion. */
   public readonly previewService?: kplus.Service;
+  /** The canary Service `<name>-canary` of an Argo canary (Argo points it at the canary revision). */
+  public readonly canaryService?: kplus.Service;
+  /** The Argo Rollout releasing the workload, when its strategy is an Argo engine. */
+  public readonly rollout?: ArgoRollout;
   /** The Deployments of the workload (one for a rolling workload, blue then green for a pair). */
   public readonly deployments: kplus.Deployment[] = [];
   /** The Deployment receiving traffic. */
@@ -206,7 +211,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
     assertValid(where, 'servicePort', props.servicePort, props.servicePort === undefined ? undefined : checkPort(props.servicePort));
     assertValid(where, 'replicas', props.replicas, props.replicas === undefined ? undefined : checkInteger(props.replicas, 1));
     if (!(props.release instanceof ReleaseStrategy)) {
-      throw new PropsError(where, 'release', props.release, 'must be ReleaseStrategy.rolling(...) or ReleaseStrategy.blueGreen(...)');
+      throw new PropsError(where, 'release', props.release, 'must be ReleaseStrategy.rolling(...), .blueGreen(...), .argoBlueGreen(...) or .argoCanary(...)');
     }
     validateResources(where, props.resources);
     validateWritablePaths(where, props.writablePaths ?? ['/tmp']);
@@ -242,7 +247,26 @@ export class Microservice extends Construct implements INetworkEndpoint {
 
     this.service = this.addService('Service', this.name);
     const bg = this.release.blueGreen;
-    if (bg === undefined) {
+    const argo = this.release.argo;
+    if (argo !== undefined) {
+      // The Rollout owns the pods; the Deployment is its template (workloadRef), held at 0 replicas.
+      // Its PDB and spread select `app` only, so they cover both revisions (see argo-rollouts.ts).
+      this.activeDeployment = this.addVariant(this, 'Deployment', {
+        name: this.name, imageTag: argo.imageTag, replicas: 0, peakReplicas: maxReplicas ?? this.replicas, variantLabels: {},
+      });
+      this.selectPods(this.service, {});
+      const second = argo.blueGreen !== undefined
+        ? (this.previewService = this.addService('PreviewService', `${this.name}-preview`))
+        : (this.canaryService = this.addService('CanaryService', `${this.name}-canary`));
+      // Argo adds the revision's rollouts-pod-template-hash to both selectors at run time.
+      this.selectPods(second, {});
+      this.rollout = new ArgoRollout(this, 'Rollout', {
+        workload: this, template: this.activeDeployment, secondService: second, replicas: this.replicas,
+        autoscaling: props.autoscaling === undefined ? undefined
+          : { maxReplicas: props.autoscaling.maxReplicas, targetCpuUtilization: props.autoscaling.targetCpuUtilization ?? 70 },
+        labels: this.objectLabels(),
+      });
+    } else if (bg === undefined) {
       this.activeDeployment = this.addVariant(this, 'Deployment', {
         name: this.name, imageTag: this.release.imageTag!, replicas: this.replicas, maxReplicas,
         peakReplicas: maxReplicas ?? this.replicas, variantLabels: {},
@@ -285,6 +309,15 @@ export class Microservice extends Construct implements INetworkEndpoint {
    */
   public get services(): kplus.Service[] {
     return this.node.findAll().filter((c): c is kplus.Service => c instanceof kplus.Service);
+  }
+
+  /**
+   * The Services a route to this workload lists as backends, with their port: its Service alone, or
+   * for an Argo canary the stable Service `<name>` (weight 100) and the canary Service `<name>-canary`
+   * (weight 0), whose weights Argo Rollouts moves.
+   */
+  public get routeBackends(): readonly RolloutRouteBackend[] {
+    return this.rollout?.routeBackends ?? [{ serviceName: this.service.name, port: this.servicePort }];
   }
 
   /** Name of the Service port Prometheus scrapes. */

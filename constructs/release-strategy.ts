@@ -1,4 +1,8 @@
-import { assertValid, checkImageTag, checkInteger } from './validation';
+import {
+  ArgoBlueGreenOptions, ArgoCanaryOptions, ArgoEngine, checkCanarySteps, DEFAULT_CANARY_STEPS, RolloutTrafficRouting,
+} from './argo-rollouts';
+import type { SloAnalysisTemplateProps } from './slo-analysis';
+import { assertValid, checkDnsSubdomain, checkImageTag, checkInteger, PropsError } from './validation';
 
 /** The two colours of a blue/green pair (the pod label `version`). */
 export enum Colour {
@@ -45,8 +49,10 @@ export interface BlueGreenOptions {
 }
 
 /**
- * How a {@link Microservice} is released: one Deployment updated in place (`rolling`), or a
- * blue/green pair where traffic moves only by changing the Service selector (`blueGreen`).
+ * How a {@link Microservice} is released: one Deployment updated in place (`rolling`), a
+ * blue/green pair where traffic moves only by changing the Service selector (`blueGreen`, driven by
+ * the release state in git), or an Argo Rollouts `Rollout` (`argoBlueGreen`, `argoCanary`) whose
+ * controller moves traffic and runs the analyses.
  */
 export class ReleaseStrategy {
   /** One Deployment, rolled in place with zero unavailable pods. */
@@ -75,15 +81,67 @@ export class ReleaseStrategy {
     }, undefined);
   }
 
+  /**
+   * An Argo Rollouts blue/green Rollout: the active Service `<name>` and the preview Service
+   * `<name>-preview`; before promotion the smoke test and the SLO metrics of the preview revision
+   * are analysed, after it the SLO metrics of the new active one.
+   */
+  public static argoBlueGreen(options: ArgoBlueGreenOptions): ReleaseStrategy {
+    const where = 'ReleaseStrategy.argoBlueGreen';
+    checkArgoCommon(where, options.imageTag, options.analysis?.slo);
+    if (options.previewReplicaCount !== undefined) {
+      assertValid(where, 'previewReplicaCount', options.previewReplicaCount, checkInteger(options.previewReplicaCount, 1));
+    }
+    const scaleDownDelaySeconds = options.scaleDownDelaySeconds ?? 30;
+    assertValid(where, 'scaleDownDelaySeconds', scaleDownDelaySeconds, checkInteger(scaleDownDelaySeconds, 0));
+    const autoPromotionEnabled = options.autoPromotionEnabled ?? false;
+    assertValid(where, 'autoPromotionEnabled', autoPromotionEnabled, typeof autoPromotionEnabled === 'boolean' ? undefined : 'must be true or false');
+    return new ReleaseStrategy(undefined, options.imageTag, {
+      imageTag: options.imageTag,
+      analysis: options.analysis,
+      blueGreen: { previewReplicaCount: options.previewReplicaCount, autoPromotionEnabled, scaleDownDelaySeconds },
+    });
+  }
+
+  /**
+   * An Argo Rollouts canary: the stable Service `<name>` and the canary Service `<name>-canary`,
+   * traffic split by weight (`trafficRouting`), `steps` with analyses whose failure aborts the
+   * rollout and sends all traffic back to the stable revision.
+   */
+  public static argoCanary(options: ArgoCanaryOptions): ReleaseStrategy {
+    const where = 'ReleaseStrategy.argoCanary';
+    checkArgoCommon(where, options.imageTag, options.analysis?.slo);
+    if (!(options.trafficRouting instanceof RolloutTrafficRouting)) {
+      throw new PropsError(where, 'trafficRouting', options.trafficRouting, 'must be RolloutTrafficRouting.nginx(...) or RolloutTrafficRouting.gatewayApi(...)');
+    }
+    const steps = options.steps ?? DEFAULT_CANARY_STEPS;
+    checkCanarySteps(where, steps);
+    return new ReleaseStrategy(undefined, options.imageTag, {
+      imageTag: options.imageTag,
+      analysis: options.analysis,
+      canary: { steps: [...steps], trafficRouting: options.trafficRouting },
+    });
+  }
+
   private constructor(
     /** The resolved blue/green options, or undefined for a rolling release. */
     public readonly blueGreen: Required<Omit<BlueGreenOptions, 'size'>> & Pick<BlueGreenOptions, 'size'> | undefined,
-    /** The image tag of a rolling release. */
+    /** The image tag of a rolling release (and of an Argo engine's template). */
     public readonly imageTag: string | undefined,
+    /** The resolved options of an Argo Rollouts engine. @default - not released by Argo Rollouts */
+    public readonly argo: ArgoEngine | undefined = undefined,
   ) {}
 
   /** True for a blue/green pair. */
   public get isBlueGreen(): boolean {
     return this.blueGreen !== undefined;
   }
+}
+
+function checkArgoCommon(where: string, imageTag: string, slo: SloAnalysisTemplateProps | undefined): void {
+  assertValid(where, 'imageTag', imageTag, checkImageTag(imageTag));
+  if (typeof slo !== 'object' || slo === null || !Array.isArray(slo.slos)) {
+    throw new PropsError(where, 'analysis.slo', slo, 'must be the props of the SLO AnalysisTemplate the analyses run');
+  }
+  assertValid(where, 'analysis.slo.name', slo.name, checkDnsSubdomain(slo.name));
 }

@@ -156,10 +156,19 @@ export class SloBurnRateAlerts extends Construct {
   }
 }
 
+/** Options of {@link errorRatio}. */
+export interface ErrorRatioOptions {
+  /** Labels kept by the sums; `[]` sums everything into one value. @default - the SLO's `groupBy` */
+  readonly groupBy?: readonly string[];
+  /** Label matchers added to every selector after the SLO's own (e.g. one revision of a Rollout). @default - none */
+  readonly matchers?: readonly string[];
+}
+
 /** The SLO's bad events as a fraction of all its events over `window`, per `groupBy`. */
-export function errorRatio(slo: SloDefinition, window: string): string {
-  const by = `sum by (${slo.groupBy.join(', ')})`;
-  const rate = (c: CounterSelector) => `${by} (rate(${selector(c, slo.matchers ?? [])}[${window}]))`;
+export function errorRatio(slo: SloDefinition, window: string, options: ErrorRatioOptions = {}): string {
+  const groupBy = options.groupBy ?? slo.groupBy;
+  const by = groupBy.length === 0 ? 'sum' : `sum by (${groupBy.join(', ')})`;
+  const rate = (c: CounterSelector) => `${by} (rate(${selector(c, [...slo.matchers ?? [], ...options.matchers ?? []])}[${window}]))`;
   const total = rate(slo.events.total);
   const bad = slo.events.bad !== undefined ? rate(slo.events.bad) : `(${total} - ${rate(slo.events.good!)})`;
   return `${bad}\n  /\n${total}`;

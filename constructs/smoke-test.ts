@@ -76,6 +76,10 @@ export const SMOKE_TEST_SCRIPT = [
 export interface SmokeTestProps {
   /** The workload under test: its preview Service for a blue/green pair, its Service otherwise. */
   readonly target: Microservice;
+  /**
+   * The Service the calls go through. @default - the target's preview Service (of a pair), else its Service
+   */
+  readonly service?: kplus.Service;
   /** HTTP paths that must all answer 2xx. @default - the target's health path */
   readonly paths?: readonly string[];
   /** Image providing `curl` and `sh` (run as a non-root user), pinned by digest. @default SMOKE_TEST_IMAGE */
@@ -134,7 +138,7 @@ export class SmokeTest extends Construct {
     super(scope, id);
     const target = props.target;
     const bg = target.release.blueGreen;
-    const service = target.previewService ?? target.service;
+    const service = props.service ?? target.previewService ?? target.service;
     this.imageTag = bg ? bg.tags[otherColour(bg.active)] : target.release.imageTag!;
     const paths = props.paths ?? [target.healthPath];
     for (const path of paths) {

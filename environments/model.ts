@@ -12,7 +12,7 @@ import type { ContainerResources, ProbeTimings } from '../constructs/microservic
 import type { RemoteRef } from '../constructs/secrets';
 import type { ReleaseState } from '../release/state';
 import {
-  componentDefaultsSchema, componentOverridesSchema, environmentSchema, monitoringOverridesSchema, networkSettingsSchema,
+  argoSettingsSchema, componentDefaultsSchema, componentOverridesSchema, environmentSchema, monitoringOverridesSchema, networkSettingsSchema,
   ReleaseMode, RoutingMode, routingSettingsSchema, secretSettingsSchema, SecretMode,
 } from './schema';
 
@@ -41,6 +41,9 @@ export type DatastoreLocation = NetworkSettings['datastores'][string];
 export type InClusterDatastore = Extract<DatastoreLocation, { readonly podLabels: LabelSet }>;
 /** A datastore outside the cluster (e.g. a managed database), reached at these addresses. */
 export type ExternalDatastore = Extract<DatastoreLocation, { readonly cidrs: readonly string[] }>;
+
+/** Options of the Argo Rollouts engines, as written (merged over `defaults.argo`). */
+export type ArgoSettings = z.input<typeof argoSettingsSchema>;
 
 /** Requests and limits of a container (the library's type). Every request must be <= its limit. */
 export type ResourceSettings = ContainerResources;
@@ -77,6 +80,8 @@ export interface ComponentSettings {
    */
   readonly imageTag?: string;
   readonly probes: ProbeSettings;
+  /** Options of the Argo Rollouts engines (`defaults.argo` with the component's fields over it). */
+  readonly argo: ArgoSettings;
 }
 
 /** What serves the environment's public routes, as written. */

@@ -71,6 +71,15 @@ export const SLO_TEAMS = { api: 'backend', edge: 'devops', frontend: 'frontend',
  */
 export const BLACKBOX_PROBER = 'blackbox-exporter-prometheus-blackbox-exporter.monitoring.svc:9115';
 
+/**
+ * The Prometheus the Argo Rollouts controller queries for the analyses: the `prometheus-operated`
+ * Service the Prometheus operator creates next to every Prometheus (port 9090, `web`), in the
+ * namespace Prometheus runs in (`network.prometheus.namespace`).
+ */
+export function prometheusUrl(namespace: string): string {
+  return `http://prometheus-operated.${namespace}.svc:9090`;
+}
+
 /** Where the SLOs apply: the namespace, the Ingress and its hosts, and the runbook of an alert slug. */
 export interface SloScope {
   readonly namespace: string;
@@ -88,17 +97,13 @@ export interface SloScope {
 }
 
 /**
- * The KCP's SLOs: metric names and labels of prometheus-fastapi-instrumentator (API Services, per
- * Service, probes and scrapes left out as in `DEFAULT_EXCLUDED_HANDLERS`) and of the ingress-nginx
- * controller (`nginx_ingress_controller_requests{ingress, host, service, status}`, status the
- * three-digit code; its `namespace` label is renamed `exported_namespace` by a scrape that sets its
- * own, so the Ingress and the hosts select instead).
+ * The SLOs of the API Services' own series (`errors`, `latency`, per Service, probes and scrapes
+ * left out): what the burn-rate alerts and the Argo Rollouts analyses of one revision both judge.
  */
-export function kcpSlos(s: SloScope): SloDefinition[] {
+export function serviceSlos(s: Pick<SloScope, 'namespace' | 'runbook'>): SloDefinition[] {
   const users = [`namespace="${s.namespace}"`, `handler!~"${DEFAULT_EXCLUDED_HANDLERS.join('|')}"`];
   const byService = ['namespace', 'job', 'service'];
-  const hosts = (h: readonly string[]) => `host=~"${h.map((x) => x.replace(/\./g, '\\\\.')).join('|')}"`;
-  const slos: SloDefinition[] = [
+  return [
     {
       alertPrefix: 'ErrorBudgetBurn', slo: 'errors', objective: SLO_OBJECTIVES.errors,
       promise: `${pct(SLO_OBJECTIVES.errors)} of the user requests succeed (no 5xx)`,
@@ -117,6 +122,18 @@ export function kcpSlos(s: SloScope): SloDefinition[] {
       team: SLO_TEAMS.api, runbookUrl: s.runbook('latency-budget-burn'),
     },
   ];
+}
+
+/**
+ * The KCP's SLOs: metric names and labels of prometheus-fastapi-instrumentator (API Services, per
+ * Service, probes and scrapes left out as in `DEFAULT_EXCLUDED_HANDLERS`) and of the ingress-nginx
+ * controller (`nginx_ingress_controller_requests{ingress, host, service, status}`, status the
+ * three-digit code; its `namespace` label is renamed `exported_namespace` by a scrape that sets its
+ * own, so the Ingress and the hosts select instead).
+ */
+export function kcpSlos(s: SloScope): SloDefinition[] {
+  const hosts = (h: readonly string[]) => `host=~"${h.map((x) => x.replace(/\./g, '\\\\.')).join('|')}"`;
+  const slos = serviceSlos(s);
   if (s.ingress !== undefined && s.apiHosts.length > 0) {
     slos.push({
       alertPrefix: 'EdgeErrorBudgetBurn', slo: 'edge', objective: SLO_OBJECTIVES.edge,

@@ -22,6 +22,7 @@ import {
   MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, RoutingMode, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
+import { validateArgoSettings } from './argo';
 
 /** One problem found in the configuration. */
 export interface ConfigProblem {
@@ -317,10 +318,14 @@ function merge(defaults: ComponentDefaults, o: ComponentOverrides): ComponentSet
       liveness: o.probes?.liveness ?? defaults.probes.liveness,
       readiness: o.probes?.readiness ?? defaults.probes.readiness,
     },
+    argo: { ...defaults.argo, ...o.argo },
   };
 }
 
 const HTTP_PATH = /^\/\S*$/;
+
+/** The strategies released by Argo Rollouts: their image tag is owned by the environment file, as a rolling one's. */
+const ARGO_MODES: readonly string[] = [ReleaseMode.ARGO_BLUE_GREEN, ReleaseMode.ARGO_CANARY];
 
 /** Bake time of a blue/green component unless its environment sets `bakeMinutes`. */
 export const DEFAULT_BAKE_MINUTES = 30;
@@ -512,7 +517,7 @@ export function validateEnvironment(
         at('release state', undefined, `is missing from ${stateFile}, which owns the tags of a blue/green component: `
           + `record the tag it runs with \`npm run release -- ${envName} ${spec.name} init <tag>\``, spec.name);
       }
-    } else if (settings.strategy !== ReleaseMode.ROLLING) {
+    } else if (settings.strategy !== ReleaseMode.ROLLING && !ARGO_MODES.includes(settings.strategy)) {
       defaultTagUsed = true; // (an unknown strategy is reported as such; its tag's owner is not known)
     } else {
       if (override === undefined) defaultTagUsed = true;
@@ -746,6 +751,7 @@ function validateComponent(environment: string, component: string, s: ComponentS
       checkInteger(s.autoscaling.maxReplicas, typeof s.replicas === 'number' ? Math.max(1, s.replicas) : 1));
     at('autoscaling.targetCpuUtilization', s.autoscaling.targetCpuUtilization, checkInteger(s.autoscaling.targetCpuUtilization, 1, 100));
   }
+  problems.push(...validateArgoSettings(s.argo, s.replicas).map((p) => ({ ...p, environment, component })));
   for (const kind of ['cpu', 'memory'] as const) {
     const request = s.resources.requests?.[kind];
     const limit = s.resources.limits?.[kind];

@@ -21,6 +21,10 @@ export enum ReleaseMode {
   ROLLING = 'rolling',
   /** A blue/green pair driven by the release state file (`npm run release`). */
   BLUE_GREEN = 'blue-green',
+  /** An Argo Rollouts blue/green Rollout (active `<c>`, preview `<c>-preview`), promoted through Argo. */
+  ARGO_BLUE_GREEN = 'argo-blue-green',
+  /** An Argo Rollouts canary (stable `<c>`, canary `<c>-canary`), traffic moved by weight steps with analysis. */
+  ARGO_CANARY = 'argo-canary',
 }
 
 /** How the `db-credentials` Secret reaches an environment's namespace. */
@@ -121,6 +125,37 @@ const autoscalingSettings = strict({
   targetCpuUtilization: count(),
 });
 
+/** One canary step: `{ setWeight: 10 }`, `{ pause: { duration: '5m' } }` (no duration: until promoted) or `{ analysis: {} }`. */
+const canaryStep = z.union([
+  strict({ setWeight: count() }),
+  strict({ pause: strict({ duration: text().optional() }) }),
+  strict({ analysis: strict({}) }),
+], { error: "must be { setWeight: <percent> }, { pause: { duration?: '5m' } } or { analysis: {} }" });
+
+/**
+ * Options of the Argo Rollouts engines (strategies `argo-blue-green` and `argo-canary`); each
+ * field is for one of them (a field of the other is an error). Merged over `defaults.argo` field by field.
+ */
+export const argoSettingsSchema = strict({
+  /** Blue/green: pods of the preview revision before promotion. @default - the full size (`replicas`) */
+  previewReplicaCount: count().optional(),
+  /** Blue/green: promote without a person once the pre-promotion analysis passed. @default false */
+  autoPromotionEnabled: flag().optional(),
+  /** Blue/green: seconds the previous revision keeps running after promotion. @default 30 */
+  scaleDownDelaySeconds: count().optional(),
+  /** Canary: the steps. @default - 10 % → pause 2m → analysis → 50 % → pause 5m → analysis → 100 % */
+  steps: list(canaryStep).optional(),
+  /** Both: the SLO measurements of an analysis. */
+  analysis: strict({
+    /** Time between measurements (`30s`, `1m`). @default '1m' */
+    interval: text().optional(),
+    /** Measurements per analysis. @default 5 */
+    count: count().optional(),
+    /** Failed measurements tolerated (below `count`). @default 0 */
+    failureLimit: count().optional(),
+  }).optional(),
+});
+
 /** The `defaults` block of an environment: settings every component starts from. */
 export const componentDefaultsSchema = strict({
   /** Full size: pods of the Deployment, or of the active colour (HPA minimum when autoscaled). */
@@ -146,6 +181,8 @@ export const componentDefaultsSchema = strict({
   imageTag: text().optional(),
   /** Liveness and readiness probe timings. */
   probes: probeSettings,
+  /** Options of the Argo Rollouts engines. @default - their defaults */
+  argo: argoSettingsSchema.optional(),
 });
 
 /** What an environment may override per component; anything omitted comes from `defaults`. */
@@ -158,6 +195,7 @@ export const componentOverridesSchema = strict({
   resources: strict({ requests: resourceQuantities.optional(), limits: resourceQuantities.optional() }).optional(),
   imageTag: text().optional(),
   probes: strict({ liveness: probeTimings.optional(), readiness: probeTimings.optional() }).optional(),
+  argo: argoSettingsSchema.optional(),
 });
 
 const alertTuningOverride = strict({

@@ -27,7 +27,7 @@ export const staging: EnvironmentConfig = {
   nodeEnv: 'staging',
   logLevel: 'debug',
   defaults: {
-    // Staging rolls each Deployment in place; blue/green is for production (see README).
+    // Staging rolls each Deployment in place (but for its Argo components); blue/green is for production (see README).
     strategy: ReleaseMode.ROLLING,
     standbyReplicas: 1,
     replicas: 2,
@@ -49,8 +49,14 @@ export const staging: EnvironmentConfig = {
         limits: { cpu: '250m', memory: '256Mi' },
       },
     },
-    'knowledge-service': {},
-    'content-service': {},
+    // The two Argo Rollouts engines run here first (README "Argo Rollouts"): a canary with traffic
+    // weights on its HTTPRoute (the Gateway API plugin), autoscaled (the HPA targets the Rollout), and a blue/green Rollout.
+    'knowledge-service': {
+      strategy: ReleaseMode.ARGO_CANARY,
+      autoscaling: { maxReplicas: 4, targetCpuUtilization: 70 },
+      argo: { steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { analysis: {} }, { setWeight: 50 }, { pause: { duration: '5m' } }, { analysis: {} }, { setWeight: 100 }] },
+    },
+    'content-service': { strategy: ReleaseMode.ARGO_BLUE_GREEN, argo: { previewReplicaCount: 1, scaleDownDelaySeconds: 300 } },
     'support-service': {},
     'analytics-service': {},
     'auth-service': {},

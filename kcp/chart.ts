@@ -8,14 +8,15 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  AlertRouting, AvailabilityAlerts, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
+  AlertRouting, AvailabilityAlerts, COLOUR_LABEL, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
   PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
-  SloBurnRateAlerts, SloDefinition, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
+  ROLLOUT_REVISION_POD_LABEL, SloBurnRateAlerts, SloDefinition, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from '../constructs';
 import {
   BLACKBOX_PROBER, ComponentSpec, ENVIRONMENT_PLACEHOLDER, IMAGE_REGISTRY, kcpSlos, ResolvedEnvironment, SecretMode, SLO_TEAMS, Tier,
 } from '../environments';
 import { ALERTING_REMOTE_REFS, alertingFor } from '../environments/alerting';
+import { addSloAnalysisTemplates } from './argo';
 import { dbCredentials } from './credentials';
 import { DEPLOY_SET_LABEL, PROJECT } from './project';
 import { publicEdge, publicHosts } from './edge';
@@ -165,9 +166,13 @@ export class KcpEnvironmentChart extends Chart {
         });
         smokeTargets.push(workload);
       }
+      // An Argo engine runs the smoke test as an analysis Job whenever it rolls out.
+      if (workload.rollout !== undefined) smokeTargets.push(workload);
     }
     if (failures.length > 0) throw new ComponentsFailedError(failures);
     this.workloads = workloads;
+    // The SLO AnalysisTemplate of the Argo Rollouts engines (README "Argo Rollouts").
+    const argo = addSloAnalysisTemplates(this, workloads.values()).length > 0;
 
     // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
     // blue/green pair included), the alert rules and the dashboard; see README "Monitoring and alerts".
@@ -179,6 +184,8 @@ export class KcpEnvironmentChart extends Chart {
       namespaces: [env.namespace],
       interval: monitoring.scrapeInterval,
       metricsPort: monitoring.metricsPort,
+      // Argo's revision label on every series of its pods, so an analysis reads the new revision only.
+      ...(argo ? { podTargetLabels: [COLOUR_LABEL, ROLLOUT_REVISION_POD_LABEL] } : {}),
     });
     for (const spec of props.catalogue.filter((c) => c.exposesMetrics === true)) monitor.scrape(workloads.get(spec.name)!);
     new HttpServiceAlerts(this, 'Alerts', {
@@ -216,7 +223,8 @@ export class KcpEnvironmentChart extends Chart {
     new SloBurnRateAlerts(this, 'Slo', { rules: userImpact, evaluationInterval: monitoring.evaluationInterval, slos: this.slos });
     new AvailabilityAlerts(this, 'Availability', {
       rules: userImpact, namespace: env.namespace, team: SLO_TEAMS.availability, evaluationInterval: monitoring.evaluationInterval,
-      targets: [...workloads.values()].map((w) => ({ service: w.name, deployment: w.activeDeployment.name, minAvailable: w.replicas })),
+      // (a Rollout's Deployment is its template at 0 replicas: kube-state-metrics has no Rollout metric to read)
+      targets: [...workloads.values()].map((w) => ({ service: w.name, deployment: w.rollout === undefined ? w.activeDeployment.name : undefined, minAvailable: w.replicas })),
       deploymentRunbookUrl: runbook('deployment-unavailable'), endpointsRunbookUrl: runbook('service-without-endpoints'),
     });
     const unscrapedUrls = props.catalogue.filter((c) => c.exposesMetrics !== true).flatMap((c) => c.routes.paths.map((p) => `https://${hosts[c.routes.host]}${p}`));

@@ -81,6 +81,8 @@ export const PRUNABLE: { readonly [kind: string]: { readonly resource: string; r
   AlertmanagerConfig: { resource: 'alertmanagerconfigs.monitoring.coreos.com', core: false },
   ExternalSecret: { resource: 'externalsecrets.external-secrets.io', core: false },
   HTTPRoute: { resource: 'httproutes.gateway.networking.k8s.io', core: false },
+  Rollout: { resource: 'rollouts.argoproj.io', core: false },
+  AnalysisTemplate: { resource: 'analysistemplates.argoproj.io', core: false },
 };
 
 /** The resources the deploy prunes for a folder holding `kinds`: the core ones always, custom ones while present. */

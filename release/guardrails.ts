@@ -75,11 +75,13 @@ export function releaseFootprints(input: Pick<GuardrailsInput, 'environment' | '
     // without autoscaler is reported by the gate, validate/guardrails.ts).
     const each = settings.autoscaling?.maxReplicas ?? settings.replicas;
     const surge = surgePods(each);
-    const deployments = bg === undefined ? 1 : 2;
-    const basis = `${deployments === 2 ? '2 colours x ' : ''}(${each}${settings.autoscaling ? ' autoscaler max' : ''} + ${surge} surge) pods`;
+    // An Argo Rollout runs two revisions at full size at its peak too: blue/green's preview before its
+    // previous revision scales down, a canary at 100 % before the stable one is replaced.
+    const deployments = bg === undefined && w.rollout === undefined ? 1 : 2;
+    const basis = `${deployments === 2 ? (bg === undefined ? '2 revisions x ' : '2 colours x ') : ''}(${each}${settings.autoscaling ? ' autoscaler max' : ''} + ${surge} surge) pods`;
     footprints.push(podsFootprint(w.name, basis, deployments * (each + surge), settings.resources));
-    if (bg !== undefined) {
-      footprints.push(podsFootprint(`${w.name} smoke test`, '1 Job pod while staged', 1, {
+    if (bg !== undefined || w.rollout !== undefined) {
+      footprints.push(podsFootprint(`${w.name} smoke test`, bg !== undefined ? '1 Job pod while staged' : '1 analysis Job pod while rolling out', 1, {
         requests: { cpu: `${SMOKE_TEST_RESOURCES.requests.cpu}m`, memory: `${SMOKE_TEST_RESOURCES.requests.memory}Mi` },
         limits: { cpu: `${SMOKE_TEST_RESOURCES.limits.cpu}m`, memory: `${SMOKE_TEST_RESOURCES.limits.memory}Mi` },
       }, { sizesDefaults: false }));
@@ -119,8 +121,9 @@ export function addGuardrails(scope: Construct, input: GuardrailsInput): { deplo
     budget: env.guardrails?.budget,
     objectCounts: {
       'count/deployments.apps': workloads.reduce((n, w) => n + w.deployments.length, 0) + (u?.deployments ?? 0),
-      'count/horizontalpodautoscalers.autoscaling': workloads.reduce((n, w) => n + w.autoscalers.length, 0),
-      'count/jobs.batch': workloads.filter((w) => w.release.blueGreen !== undefined).length,
+      'count/horizontalpodautoscalers.autoscaling': workloads.reduce((n, w) => n + w.autoscalers.length + (w.rollout?.autoscaler === undefined ? 0 : 1), 0),
+      'count/jobs.batch': workloads.filter((w) => w.release.blueGreen !== undefined).length
+        + workloads.reduce((n, w) => n + (w.rollout?.maxAnalysisJobs ?? 0), 0),
       'services': workloads.reduce((n, w) => n + w.services.length, 0) + (u?.services ?? 0),
       'services.loadbalancers': 0,
       'services.nodeports': 0,

@@ -16,7 +16,7 @@ import { resolveReleases } from '../release/strategies';
  * chart holds (release/guardrails.ts; README "Namespace guardrails").
  */
 export function buildEnvironment(app: App, environment: ResolvedEnvironment, catalogue: readonly ComponentSpec[]): KcpEnvironmentChart {
-  const chart = new KcpEnvironmentChart(app, environment.name, { environment, catalogue, releases: resolveReleases(environment) });
+  const chart = new KcpEnvironmentChart(app, environment.name, { environment, catalogue, releases: resolveReleases(environment, catalogue) });
   addGuardrails(chart, {
     environment, workloads: chart.workloads, ingressHosts: chart.ingressHosts, labels: { 'app.kubernetes.io/part-of': PROJECT }, prefix: PROJECT,
     pipelineSecrets: chart.pipelineSecrets,

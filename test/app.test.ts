@@ -255,7 +255,9 @@ describe('per-environment values from the seed', () => {
 
   test('every environment has exactly the expected object set', () => {
     expect(ofKind(staging, 'Deployment')).toHaveLength(CATALOGUE.length);
-    expect(ofKind(staging, 'Service')).toHaveLength(CATALOGUE.length);
+    // + the canary Service of the Argo canary and the preview Service of the Argo blue/green component
+    expect(ofKind(staging, 'Service')).toHaveLength(CATALOGUE.length + 2);
+    expect(ofKind(staging, 'Rollout').map((r) => r.metadata.name).sort()).toEqual(['content-service', 'knowledge-service']);
     expect(ofKind(staging, 'PodDisruptionBudget')).toHaveLength(CATALOGUE.length);
     expect(ofKind(production, 'Deployment')).toHaveLength(2 * CATALOGUE.length);
     expect(ofKind(production, 'Service')).toHaveLength(2 * CATALOGUE.length);

@@ -8,7 +8,10 @@ import { find, matches, Obj, ofKind } from './helpers';
  *   whose minimum is the full size);
  * - both colours of a pair exist and expose the Service's target port;
  * - each PodDisruptionBudget selects the pods of exactly its own Deployment, and each HPA targets the
- *   Deployment of its own name.
+ *   Deployment (or the Argo Rollout) of its own name;
+ * - under an Argo engine the Deployment is the Rollout's template (workloadRef) and the Rollout's
+ *   replicas (or its HPA's minimum) are the pods the Service's traffic goes to; the canary Service is
+ *   checked like the preview one.
  * Throws with a description of the first broken invariant.
  */
 export function assertReleaseInvariants(objs: Obj[], env: ResolvedEnvironment): void {
@@ -26,12 +29,15 @@ export function assertReleaseInvariants(objs: Obj[], env: ResolvedEnvironment): 
         c.ports?.some((p) => p.containerPort === port.targetPort));
       if (!exposed) fail(`Service ${svc.metadata.name} targets port ${port.targetPort} that ${target.metadata.name} does not expose`);
     }
-    const component = svc.metadata.name.replace(/-preview$/, '');
+    const component = svc.metadata.name.replace(/-(preview|canary)$/, '');
     const settings = env.components[component];
     if (settings === undefined) continue;
-    if (!svc.metadata.name.endsWith('-preview')) {
-      const hpa = objs.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef.name === target.metadata.name);
-      const floor = target.spec.replicas ?? hpa?.spec.minReplicas ?? 1;
+    if (component === svc.metadata.name) {
+      // the pods' owner: the Rollout whose template the Deployment is, else the Deployment itself
+      const rollout = ofKind(objs, 'Rollout').find((r) => r.spec.workloadRef?.name === target.metadata.name);
+      const owner = rollout ?? target;
+      const hpa = objs.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef.kind === owner.kind && o.spec.scaleTargetRef.name === owner.metadata.name);
+      const floor = owner.spec.replicas ?? hpa?.spec.minReplicas ?? 1;
       if (floor < settings.replicas) fail(`traffic of ${component} goes to ${target.metadata.name}, which runs ${floor} < full size ${settings.replicas}`);
     }
     if (target.spec.selector.matchLabels.version !== undefined) {
@@ -50,6 +56,6 @@ export function assertReleaseInvariants(objs: Obj[], env: ResolvedEnvironment): 
   }
   for (const hpa of ofKind(objs, 'HorizontalPodAutoscaler')) {
     if (hpa.spec.scaleTargetRef.name !== hpa.metadata.name) fail(`HPA ${hpa.metadata.name} targets ${hpa.spec.scaleTargetRef.name}`);
-    find(objs, 'Deployment', hpa.spec.scaleTargetRef.name);
+    find(objs, hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name);
   }
 }

@@ -37,6 +37,9 @@ function dashboardQueries(objs: Obj[], env: string, ns: string): string[] {
     .replace(/\$namespace/g, ns).replace(/\$service/g, '.+').replace(/\$__rate_interval/g, '2m')));
 }
 
+/** Pod labels copied onto series: the colour everywhere, Argo's revision where an Argo engine runs (staging). */
+const PODTARGETLABELS: { [env: string]: string[] } = { staging: ['version', 'rollouts-pod-template-hash'], production: ['version'] };
+
 describe.each(['staging', 'production'])('%s monitoring', (env) => {
   const objs = objects.get(env)!;
   const ns = NAMESPACES[env];
@@ -46,9 +49,10 @@ describe.each(['staging', 'production'])('%s monitoring', (env) => {
   test('the ServiceMonitor selects exactly the Services of every backend (and their preview Services), by labels they carry', () => {
     const selected = selectedServices(monitor, objs);
     // blue/green pairs: the preview Service makes the idle colour scrapeable, labelled with its colour
-    const expected = env === 'production' ? BACKENDS.flatMap((b) => [b, `${b}-preview`]) : [...BACKENDS];
+    // staging's Argo components: the canary Service of knowledge-service, the preview Service of content-service
+    const expected = env === 'production' ? BACKENDS.flatMap((b) => [b, `${b}-preview`]) : [...BACKENDS, 'knowledge-service-canary', 'content-service-preview'];
     expect(selected.map((s) => s.metadata.name).sort()).toEqual(expected.sort());
-    expect(monitor.spec.podTargetLabels).toEqual(['version']);
+    expect(monitor.spec.podTargetLabels).toEqual(PODTARGETLABELS[env]);
     expect(monitor.spec.namespaceSelector).toEqual({ matchNames: [ns] });
     // the frontend serves no /metrics yet (FRONTEND.exposesMetrics is false): not selected
     expect(FRONTEND.exposesMetrics).toBe(false);
@@ -68,7 +72,8 @@ describe.each(['staging', 'production'])('%s monitoring', (env) => {
 
   test('series get the component name as job and the pod\'s colour as a label', () => {
     expect(monitor.spec.jobLabel).toBe('app.kubernetes.io/name');
-    expect(monitor.spec.podTargetLabels).toEqual(['version']);
+    // where an Argo engine runs, also the revision (pod-template hash) Argo labels each pod with
+    expect(monitor.spec.podTargetLabels).toEqual(PODTARGETLABELS[env]);
     for (const service of selectedServices(monitor, objs)) {
       expect(service.metadata.labels['app.kubernetes.io/name']).toBe(service.metadata.labels.app);
     }

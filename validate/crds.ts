@@ -41,6 +41,17 @@ export const CRD_PACKAGES: readonly CrdPackage[] = [
     generatedFrom: 'prometheus-operator v0.65.1 CRDs (ServiceMonitor, PodMonitor, PrometheusRule, Probe, ...)',
   },
   {
+    package: '@kubernetes-models/argo-rollouts',
+    // 0.3.2 is generated from the install.yaml of Argo Rollouts v1.5.0 (its package.json,
+    // "crd-generate"); the last major that runs on Node 20. The cluster runs >= 1.8 (v1.8.4 CRDs):
+    // the fields the project emits (workloadRef, blueGreen and canary strategies, steps,
+    // trafficRouting.nginx and .plugins, analysis templates and args, the prometheus and job
+    // providers) are the same in both; fields only 1.8 has (workloadRef.scaleDown, the prometheus
+    // provider's authentication, headers, timeout, insecure) would be reported as unknown (the safe direction).
+    generatedFrom: 'Argo Rollouts v1.5.0 CRDs (Rollout, AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun, Experiment)',
+    clusterScoped: ['ClusterAnalysisTemplate'],
+  },
+  {
     package: '@kubernetes-models/external-secrets',
     generatedFrom: 'external-secrets v0.8.1 CRDs (external-secrets.io v1alpha1 and v1beta1; no v1)',
     clusterScoped: ['ClusterExternalSecret', 'ClusterSecretStore'],

@@ -11,6 +11,7 @@ import { EnvironmentIndex } from './environment';
 import { GUARDRAIL_CHECKS } from './guardrails';
 import { HTTP_ROUTE_CHECKS } from './http-routes';
 import { ROUTING_CHECKS } from './routing';
+import { ROLLOUT_CHECKS } from './rollouts';
 import { compareFindings, describeObject, Finding, formatFinding, ManifestObject } from './findings';
 import { environmentOf, isManifestFile, LoadedManifests, loadManifests, manifestsOf, SynthesizedManifest } from './load';
 import { checkDuplicates, checkLabels, checkObjectName, checkPortNames } from './names';
@@ -88,6 +89,7 @@ export const ENVIRONMENT_CHECKS: readonly EnvironmentCheck[] = [
   ...GUARDRAIL_CHECKS,
   ...ROUTING_CHECKS,
   ...HTTP_ROUTE_CHECKS,
+  ...ROLLOUT_CHECKS,
 ];
 
 /** What the gate found. */

@@ -47,7 +47,7 @@ function stringMap(value: unknown): { readonly [key: string]: string } {
 
 /** The pod template of `object`, or undefined for kinds that run no pods. */
 export function podTemplateOf(object: ManifestObject): PodTemplate | undefined {
-  const path = POD_TEMPLATE_PATHS[object.kind];
+  const path = object.apiVersion.startsWith('argoproj.io/') ? argoTemplatePath(object) : POD_TEMPLATE_PATHS[object.kind];
   if (path === undefined) return undefined;
   const template = asObject(valueAt(object.body, path));
   const metadata = asObject(template.metadata);
@@ -58,6 +58,21 @@ export function podTemplateOf(object: ManifestObject): PodTemplate | undefined {
     annotations: stringMap(metadata.annotations),
     spec: asObject(template.spec),
   };
+}
+
+/**
+ * The pod template of an Argo Rollouts object. Argo Rollouts runs the pods of an AnalysisTemplate's Job metric (`spec.metrics[].provider.job`) in
+ * the template's namespace: the first such metric's pod template is checked like a Job's (Pod
+ * Security, references, the selectors of NetworkPolicies). A template with a second Job metric has
+ * only its first checked.
+ */
+function argoTemplatePath(object: ManifestObject): JsonPath | undefined {
+  // a Rollout's own template (none with a workloadRef: its Deployment's template is the pods')
+  if (object.kind === 'Rollout') return isObject(valueAt(object.body, ['spec', 'template'])) ? ['spec', 'template'] : undefined;
+  if (object.kind !== 'AnalysisTemplate' && object.kind !== 'ClusterAnalysisTemplate') return undefined;
+  const metrics = asArray(valueAt(object.body, ['spec', 'metrics']));
+  const i = metrics.findIndex((m) => isObject(valueAt(m, ['provider', 'job'])));
+  return i < 0 ? undefined : ['spec', 'metrics', i, 'provider', 'job', 'spec', 'template'];
 }
 
 /** Every container of a pod template: regular, init and ephemeral. */
