@@ -79,7 +79,7 @@ function thresholds(objective: number): { name: string; threshold: number }[] {
  * fires), then each just below one row's threshold and above the next one's (its near miss, the
  * next row fires), the last just below the slowest row's (silent everywhere).
  */
-function levels(objective: number): number[] {
+export function levels(objective: number): number[] {
   const t = thresholds(objective).map((x) => x.threshold);
   return [Math.min(0.99, t[0] * 1.25), t[0] * 0.9, t[1] * 0.9, t[2] * 0.9, t[3] * 0.9];
 }
