@@ -1,0 +1,131 @@
+/**
+ * The gate's Argo Rollouts checks (validate/rollouts.ts), on the committed staging folder (one Argo
+ * canary, one Argo blue/green: what `npm run synth` really emits) and on that folder with one
+ * mistake each. Each failing case asserts the exact finding.
+ */
+import * as path from 'path';
+import { EnvironmentIndex } from '../../validate/environment';
+import { checkAutoscalerTargets } from '../../validate/availability';
+import { Finding, loadManifests, ManifestObject, readManifestTree, validateObjects } from '../../validate';
+import { checkCanaryWeights, checkRolloutAnalyses, checkRolloutServices, checkRolloutWorkloadRefs, checkStableIngress, ROLLOUT_CHECKS } from '../../validate/rollouts';
+import { ROOT } from '../../synth/root';
+import { Body, lines } from './helpers';
+
+let staging: readonly ManifestObject[] | undefined;
+
+/** The committed dist/staging objects, freshly copied. */
+function stagingObjects(): ManifestObject[] {
+  staging ??= loadManifests(readManifestTree(path.join(ROOT, 'dist'))).objects.filter((o) => o.environment === 'staging');
+  return staging.map((o) => ({ ...o, body: structuredClone(o.body) }));
+}
+
+/** The staging objects with `change` applied to the object of `kind` named `name`. */
+function stagingWith(kind: string, name: string, change: (body: Body) => void): ManifestObject[] {
+  const objects = stagingObjects();
+  const target = objects.find((o) => o.kind === kind && o.name === name);
+  if (target === undefined) throw new Error(`no ${kind} ${name} in dist/staging`);
+  change(target.body);
+  return objects.map((o) => (o === target ? { ...o, name: (o.body as Body).metadata.name } : o));
+}
+
+const run = (check: (env: EnvironmentIndex) => Finding[], objects: readonly ManifestObject[]) => lines(check(new EnvironmentIndex('staging', objects)));
+const ROLLOUT = 'staging/90-rollout-knowledge-service.yaml Rollout soundcore-kcp-staging/knowledge-service';
+const BLUE_GREEN = 'staging/90-rollout-content-service.yaml Rollout soundcore-kcp-staging/content-service';
+
+describe('Rollout and AnalysisTemplate schemas (@kubernetes-models/argo-rollouts 0.3.2: Argo Rollouts v1.5.0 CRDs)', () => {
+  test('are strict: unknown fields and wrong types are reported', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.stepz = []; r.spec.revisionHistoryLimit = 'two'; })
+      .map((o) => (o.kind === 'AnalysisTemplate' && o.name === 'soundcore-kcp-slo'
+        ? { ...o, body: { ...(o.body as Body), spec: { ...(o.body as Body).spec, metrics: [{ ...(o.body as Body).spec.metrics[0], sucessCondition: 'x' }] } } } : o));
+    expect(lines(validateObjects(objects)).filter((l) => l.includes('[schema/'))).toEqual([
+      'staging/90-analysistemplate-soundcore-kcp-slo.yaml AnalysisTemplate soundcore-kcp-staging/soundcore-kcp-slo spec.metrics[0].sucessCondition: unknown field (did you mean "successCondition"?) [schema/unknown-field]',
+      `${ROLLOUT} spec.revisionHistoryLimit: must be an integer, got string "two" [schema/type]`,
+      `${ROLLOUT} spec.strategy.canary.stepz: unknown field (did you mean "steps"?) [schema/unknown-field]`,
+    ]);
+  });
+});
+
+describe('Argo Rollouts checks', () => {
+  test('find nothing in the committed staging folder, which has both engines', () => {
+    const objects = stagingObjects();
+    expect(objects.filter((o) => o.kind === 'Rollout').map((o) => o.name)).toEqual(['content-service', 'knowledge-service']);
+    expect(ROLLOUT_CHECKS.flatMap((check) => run(check, objects))).toEqual([]);
+  });
+
+  test('a workloadRef to a missing Deployment is reported', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.workloadRef.name = 'knowledge'; });
+    expect(run(checkRolloutWorkloadRefs, objects)).toEqual([
+      `${ROLLOUT} spec.workloadRef.name: Deployment "knowledge" is not in namespace soundcore-kcp-staging of the output: the Rollout has no pod template [rollout/workload-ref]`,
+    ]);
+  });
+
+  test('a selector that does not select the template is reported', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.selector.matchLabels.app = 'knowledge'; });
+    expect(run(checkRolloutWorkloadRefs, objects)).toEqual([
+      `${ROLLOUT} spec.selector: app=knowledge does not select the pods of Deployment knowledge-service (labels app=knowledge-service,`
+      + 'app.kubernetes.io/component=backend,app.kubernetes.io/instance=knowledge-service,app.kubernetes.io/managed-by=cdk8s,app.kubernetes.io/name=knowledge-service,'
+      + 'app.kubernetes.io/part-of=soundcore-kcp,app.kubernetes.io/version=3f9c2a1e7b6d4c0a9e8f7d6c5b4a39281706f5e4,environment=staging): the controller refuses it [rollout/workload-ref]',
+    ]);
+  });
+
+  test('a missing canary Service and a preview Service selecting other pods are reported', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.canaryService = 'knowledge-canary'; })
+      .map((o) => (o.kind === 'Service' && o.name === 'content-service-preview'
+        ? { ...o, body: { ...(o.body as Body), spec: { ...(o.body as Body).spec, selector: { app: 'content-service', version: 'green' } } } } : o));
+    expect(run(checkRolloutServices, objects)).toEqual([
+      `${BLUE_GREEN} spec.strategy.blueGreen.previewService: Service content-service-preview (selector app=content-service,version=green) does not select the Rollout's pods `
+      + '(labels app=content-service,app.kubernetes.io/component=backend,app.kubernetes.io/instance=content-service,app.kubernetes.io/managed-by=cdk8s,'
+      + 'app.kubernetes.io/name=content-service,app.kubernetes.io/part-of=soundcore-kcp,app.kubernetes.io/version=3f9c2a1e7b6d4c0a9e8f7d6c5b4a39281706f5e4,'
+      + 'environment=staging); the controller only adds rollouts-pod-template-hash to its selector [rollout/service]',
+      `${ROLLOUT} spec.strategy.canary.canaryService: Service "knowledge-canary" is not in namespace soundcore-kcp-staging of the output [rollout/service]`,
+    ]);
+  });
+
+  test('a missing analysis template and an argument without a default left unsupplied are reported', () => {
+    const objects = stagingWith('Rollout', 'content-service', (r) => {
+      r.spec.strategy.blueGreen.prePromotionAnalysis.templates[0].templateName = 'content-smoke';
+      r.spec.strategy.blueGreen.postPromotionAnalysis.args = [{ name: 'workload', value: 'content-service' }];
+    });
+    expect(run(checkRolloutAnalyses, objects)).toEqual([
+      `${BLUE_GREEN} spec.strategy.blueGreen.postPromotionAnalysis.args: must supply "revision" (argument of AnalysisTemplate soundcore-kcp-slo without a default), got "workload" [rollout/analysis-args]`,
+      `${BLUE_GREEN} spec.strategy.blueGreen.prePromotionAnalysis.templates[0].templateName: AnalysisTemplate "content-smoke" is not in namespace soundcore-kcp-staging of the output [rollout/analysis-template]`,
+    ]);
+  });
+
+  test('canary weights above 100 or going back are reported', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.steps[3].setWeight = 5; r.spec.strategy.canary.steps[6].setWeight = 120; });
+    expect(run(checkCanaryWeights, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.steps[3].setWeight: must not be below the weight of an earlier step (10), got 5: traffic only moves forward, an abort moves it back [rollout/canary-weights]`,
+      `${ROLLOUT} spec.strategy.canary.steps[6].setWeight: must be an integer from 0 to 100 (percent of the traffic), got 120 [rollout/canary-weights]`,
+    ]);
+  });
+
+  test('an nginx stableIngress that does not route to the stable Service is reported', () => {
+    const missing = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.trafficRouting.nginx.stableIngress = 'kcp'; });
+    expect(run(checkStableIngress, missing)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress "kcp" is not in namespace soundcore-kcp-staging of the output [rollout/stable-ingress]`,
+    ]);
+    const unrouted = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.stableService = 'knowledge-service-canary'; });
+    expect(run(checkStableIngress, unrouted)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress soundcore-kcp has no path routing to the stable Service knowledge-service-canary: ingress-nginx canary has nothing to split [rollout/stable-ingress]`,
+    ]);
+  });
+
+  test('an HPA targeting a missing Rollout is reported', () => {
+    const objects = stagingWith('HorizontalPodAutoscaler', 'knowledge-service', (h) => { h.spec.scaleTargetRef.name = 'knowledge'; });
+    expect(run(checkAutoscalerTargets, objects)).toEqual([
+      'staging/56-horizontalpodautoscaler-knowledge-service.yaml HorizontalPodAutoscaler soundcore-kcp-staging/knowledge-service spec.scaleTargetRef: '
+      + 'targets Rollout "knowledge", which is not in namespace soundcore-kcp-staging of the output [autoscaling/target]',
+    ]);
+  });
+
+  test('the smoke-test pods of an AnalysisTemplate are held to the restricted Pod Security Standard', () => {
+    const objects = stagingWith('AnalysisTemplate', 'knowledge-service-smoke', (t) => {
+      t.spec.metrics[0].provider.job.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    });
+    expect(lines(validateObjects(objects)).filter((l) => l.includes('AnalysisTemplate'))).toEqual([
+      'staging/90-analysistemplate-knowledge-service-smoke.yaml AnalysisTemplate soundcore-kcp-staging/knowledge-service-smoke '
+      + 'spec.metrics[0].provider.job.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: must be false, got true (restricted: Privilege Escalation) [pod-security/privilege-escalation]',
+    ]);
+  });
+});
