@@ -9,6 +9,7 @@
 import { DiffContext } from './context';
 import { coveredByExposure, exposureLines } from './exposure';
 import { alertLines, blockingLines, capacityLines, fallbackLine, imageLines, objectLines, secretLines, trafficLines } from './lines';
+import { rolloutReviewLines } from './rollouts';
 import {
   EnvironmentReview, Manifest, ObjectChange, rankOf, Review, ReviewLine, TOPICS,
 } from './model';
@@ -34,7 +35,7 @@ export function reviewEnvironment(environment: string, before: readonly Manifest
   const ctx = new DiffContext(environment, before, after);
   const semantic = [
     ...blockingLines(ctx), ...trafficLines(ctx), ...imageLines(ctx), ...capacityLines(ctx), ...exposureLines(ctx),
-    ...alertLines(ctx), ...secretLines(ctx), ...objectLines(ctx),
+    ...alertLines(ctx), ...secretLines(ctx), ...objectLines(ctx), ...rolloutReviewLines(ctx),
   ];
   const objects: ObjectChange[] = [];
   const covered = new Set(semantic.map((l) => l.object).filter((o): o is string => o !== undefined));

@@ -132,8 +132,9 @@ describe('reading dist/', () => {
     }
     // and, on one file of each kind (a real parser costs ≈ 10 ms a file), the very objects a YAML 1.1 parser reads
     expect([...oneOfEachKind.keys()].sort()).toEqual([
-      'alertmanagerconfig', 'configmap', 'deployment', 'externalsecret', 'horizontalpodautoscaler', 'httproute', 'ingress', 'limitrange', 'namespace', 'networkpolicy',
-      'poddisruptionbudget', 'probe', 'prometheusrule', 'resourcequota', 'role', 'rolebinding', 'service', 'serviceaccount', 'servicemonitor',
+      'alertmanagerconfig', 'analysistemplate', 'configmap', 'deployment', 'externalsecret', 'horizontalpodautoscaler', 'httproute', 'ingress', 'limitrange',
+      'namespace', 'networkpolicy', 'poddisruptionbudget', 'probe', 'prometheusrule', 'resourcequota', 'role', 'rolebinding', 'rollout', 'service',
+      'serviceaccount', 'servicemonitor',
     ]);
     for (const name of oneOfEachKind.values()) {
       const content = tree.get(name)!;
