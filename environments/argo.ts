@@ -4,7 +4,7 @@
  * to an Argo engine never reveals an old mistake.
  */
 import { checkInteger } from '../constructs/validation';
-import type { ArgoSettings } from './model';
+import type { ArgoSettings, ComponentSettings } from './model';
 
 /** A problem of one `argo` field: its path under the component, the value and what is allowed. */
 export interface ArgoSettingProblem {
@@ -68,4 +68,20 @@ export function validateArgoSettings(argo: ArgoSettings | undefined, replicas: u
     }
   }
   return problems;
+}
+
+/**
+ * Every Argo component of an environment shares the namespace's SLO AnalysisTemplate, so their
+ * `argo.analysis` must be the same (set it under `defaults.argo`): a problem per component that differs
+ * from the first one.
+ */
+export function validateSharedAnalysis(components: { readonly [name: string]: ComponentSettings }, isArgo: (strategy: string) => boolean): (ArgoSettingProblem & { component: string })[] {
+  const argo = Object.entries(components).filter(([, s]) => isArgo(s.strategy));
+  if (argo.length === 0) return [];
+  const [first, settings] = argo[0];
+  const norm = (a: ArgoSettings['analysis']) => JSON.stringify({ interval: a?.interval ?? '1m', count: a?.count ?? 5, failureLimit: a?.failureLimit ?? 0 });
+  return argo.slice(1).filter(([, s]) => norm(s.argo?.analysis) !== norm(settings.argo?.analysis)).map(([component, s]) => ({
+    component, field: 'argo.analysis', value: s.argo?.analysis,
+    rule: `must be the same as ${first}'s (${norm(settings.argo?.analysis)}): every Argo component of an environment shares one SLO AnalysisTemplate; set it under defaults.argo`,
+  }));
 }

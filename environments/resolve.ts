@@ -22,7 +22,7 @@ import {
   MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, RoutingMode, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
-import { validateArgoSettings } from './argo';
+import { validateArgoSettings, validateSharedAnalysis } from './argo';
 
 /** One problem found in the configuration. */
 export interface ConfigProblem {
@@ -539,6 +539,7 @@ export function validateEnvironment(
     at('defaults.imageTag', env.defaults.imageTag, 'has no effect: no component takes its tag from defaults '
       + `(rolling components set their own; blue/green ones take theirs from ${stateFile}); remove it`);
   }
+  problems.push(...validateSharedAnalysis(resolved.components, (m) => ARGO_MODES.includes(m)).map((p) => ({ ...p, environment: envName })));
   problems.push(...validateMonitoring(envName, resolved.monitoring));
   problems.push(...validateMetricsPort(envName, resolved.monitoring.metricsPort, catalogue));
   problems.push(...validateNetwork(envName, env.namespace, resolved.network, usedDatastores(catalogue)));

@@ -185,9 +185,8 @@ describe('the environment model', () => {
     ...staging, components: { ...staging.components, [component]: { ...staging.components[component], ...override } },
   });
 
-  test('rejects bad argo settings, naming the component, field and value', () => {
+  test('rejects bad argo settings, naming the component, field and value (on every component, whatever its strategy)', () => {
     expect(configProblems([withComponent('support-service', {
-      strategy: ReleaseMode.ARGO_CANARY,
       argo: { steps: [{ setWeight: 40 }, { pause: { duration: '5 min' } }, { setWeight: 30 }], previewReplicaCount: 3, analysis: { count: 2, failureLimit: 2 } },
     })])).toEqual([
       'staging/support-service: argo.previewReplicaCount must be an integer from 1 to 2 (replicas is 2; more preview pods than the full size serve nothing), got 3',
@@ -202,6 +201,13 @@ describe('the environment model', () => {
       'staging/support-service: argo.steps[0] must be { setWeight: <percent> }, { pause: { duration?: \'5m\' } } or { analysis: {} }; "setweight" is an unknown field; did you mean "setWeight"?, got {"setweight":10}',
       'staging/support-service: argo.autoPromotionEnable is an unknown field; did you mean "autoPromotionEnabled"? (fields here: previewReplicaCount, autoPromotionEnabled, scaleDownDelaySeconds, steps, analysis)',
       'staging/support-service: argo.steps must contain at least one { setWeight: <percent> } step, got [{"setweight":10}]',
+    ]);
+  });
+
+  test('rejects Argo components asking for different SLO measurements (one AnalysisTemplate per namespace)', () => {
+    expect(configProblems([withComponent('support-service', { strategy: ReleaseMode.ARGO_CANARY, argo: { analysis: { count: 3 } } })])).toEqual([
+      'staging/support-service: argo.analysis must be the same as knowledge-service\'s ({"interval":"1m","count":5,"failureLimit":0}): '
+      + 'every Argo component of an environment shares one SLO AnalysisTemplate; set it under defaults.argo, got {"count":3}',
     ]);
   });
 
