@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
 import { CRD_PACKAGES, CrdPackage } from './crds';
+import { SchemaStore, validatePruned } from './schema-prune';
 import { CLUSTER_SCOPED_KINDS, KUBERNETES_KINDS, KUBERNETES_VERSION } from './kubernetes';
 import { closest } from './suggest';
 
@@ -63,11 +64,25 @@ function schemaBoundValidator(module: string, prototype: object): ModelValidate 
   const id = values.find((v): v is string => typeof v === 'string');
   const addSchema = values.find((v): v is () => void => typeof v === 'function');
   if (id === undefined || addSchema === undefined) return undefined;
-  const { validate } = createRequire(nodeRequire.resolve(module))('@kubernetes-models/validate') as { validate: (id: string, data: unknown) => void };
-  return function (this: unknown) {
-    addSchema();
-    validate(id, this);
+  const store = createRequire(nodeRequire.resolve(module))('@kubernetes-models/validate') as SchemaStore & { register: SchemaStore['register'] };
+  // The model's own schema, caught as its addSchema() registers it (it is not exported otherwise).
+  let schema: unknown;
+  const register = store.register;
+  store.register = (registered: string, s: unknown) => {
+    if (registered === id) schema = s;
+    register(registered, s);
   };
+  try {
+    addSchema();
+  } finally {
+    store.register = register;
+  }
+  if (schema === undefined) {
+    const { validate } = store;
+    return function (this: unknown) { validate(id, this); };
+  }
+  // (compiling the whole schema costs seconds for the large ones: see validate/schema-prune.ts)
+  return function (this: unknown) { validatePruned(store, id, schema, this); };
 }
 
 function key(apiVersion: string, kind: string): string {
