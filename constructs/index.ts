@@ -35,7 +35,7 @@ export type { QuantityFormat, QuantityParse, ResourceKind } from './quantity';
 export { Colour, IdleSize, ReleaseStrategy, otherColour } from './release-strategy';
 export type { BlueGreenOptions, RollingOptions } from './release-strategy';
 export { SMOKE_TEST_APP, SMOKE_TEST_RESOURCES, SmokeTest, smokeTestInstance } from './smoke-test';
-export type { SmokeTestProps } from './smoke-test';
+export type { SmokeTestProps, SmokeTestTarget } from './smoke-test';
 export {
   KubePrometheusRule, KubeProbe, KubeServiceMonitor,
 } from './prometheus-operator';
@@ -60,15 +60,17 @@ export { serviceOverviewDashboard } from './service-dashboard';
 export type { ServiceOverviewOptions } from './service-dashboard';
 export { errorRatio, SloBurnRateAlerts, SRE_WORKBOOK_WINDOWS } from './slo';
 export type { BurnRateWindow, CounterSelector, ErrorRatioOptions, SloBurnRateAlertsProps, SloDefinition, SloEvents } from './slo';
+export { ArgoRollout } from './rollout';
+export type { ArgoRolloutProps, RolloutWorkload } from './rollout';
 export {
-  ArgoRollout, ARGO_ROLLOUTS_API_VERSION, argoDuration, CanaryStep, CanaryStepKind, checkCanarySteps, DEFAULT_CANARY_STEPS, describeCanarySteps,
+  ANALYSIS_RUN_HISTORY, ARGO_ROLLOUTS_API_VERSION, argoDuration, CanaryStep, CanaryStepKind, checkCanarySteps, DEFAULT_CANARY_STEPS, describeCanarySteps,
   GATEWAY_API_PLUGIN, KubeAnalysisTemplate, KubeRollout, ROLLOUT_REVISION_METRIC_LABEL, ROLLOUT_REVISION_POD_LABEL, RolloutTrafficRouting,
   SLO_ANALYSIS_ARGS,
 } from './argo-rollouts';
 export { SloAnalysisTemplate } from './slo-analysis';
 export type { SloAnalysisMetric, SloAnalysisTemplateProps } from './slo-analysis';
 export type {
-  AnalysisTemplateSpec, ArgoBlueGreenOptions, ArgoCanaryOptions, ArgoEngine, ArgoRolloutProps, KubeAnalysisTemplateProps, KubeRolloutProps,
+  AnalysisTemplateSpec, ArgoBlueGreenOptions, ArgoCanaryOptions, ArgoEngine, KubeAnalysisTemplateProps, KubeRolloutProps,
   RolloutAnalysisOptions, RolloutRouteBackend, RolloutSpec,
 } from './argo-rollouts';
 export { AvailabilityAlerts } from './availability';

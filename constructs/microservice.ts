@@ -1,7 +1,8 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ArgoRollout, RolloutRouteBackend } from './argo-rollouts';
+import { RolloutRouteBackend } from './argo-rollouts';
+import { ArgoRollout } from './rollout';
 import { LabelSet, recommendedLabels, selectorLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';

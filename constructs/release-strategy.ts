@@ -1,7 +1,6 @@
 import {
   ArgoBlueGreenOptions, ArgoCanaryOptions, ArgoEngine, checkCanarySteps, DEFAULT_CANARY_STEPS, RolloutTrafficRouting,
 } from './argo-rollouts';
-import type { SloAnalysisTemplateProps } from './slo-analysis';
 import { assertValid, checkDnsSubdomain, checkImageTag, checkInteger, PropsError } from './validation';
 
 /** The two colours of a blue/green pair (the pod label `version`). */
@@ -88,7 +87,7 @@ export class ReleaseStrategy {
    */
   public static argoBlueGreen(options: ArgoBlueGreenOptions): ReleaseStrategy {
     const where = 'ReleaseStrategy.argoBlueGreen';
-    checkArgoCommon(where, options.imageTag, options.analysis?.slo);
+    checkArgoCommon(where, options.imageTag, options.analysis?.sloTemplate);
     if (options.previewReplicaCount !== undefined) {
       assertValid(where, 'previewReplicaCount', options.previewReplicaCount, checkInteger(options.previewReplicaCount, 1));
     }
@@ -110,7 +109,7 @@ export class ReleaseStrategy {
    */
   public static argoCanary(options: ArgoCanaryOptions): ReleaseStrategy {
     const where = 'ReleaseStrategy.argoCanary';
-    checkArgoCommon(where, options.imageTag, options.analysis?.slo);
+    checkArgoCommon(where, options.imageTag, options.analysis?.sloTemplate);
     if (!(options.trafficRouting instanceof RolloutTrafficRouting)) {
       throw new PropsError(where, 'trafficRouting', options.trafficRouting, 'must be RolloutTrafficRouting.nginx(...) or RolloutTrafficRouting.gatewayApi(...)');
     }
@@ -138,10 +137,7 @@ export class ReleaseStrategy {
   }
 }
 
-function checkArgoCommon(where: string, imageTag: string, slo: SloAnalysisTemplateProps | undefined): void {
+function checkArgoCommon(where: string, imageTag: string, sloTemplate: string | undefined): void {
   assertValid(where, 'imageTag', imageTag, checkImageTag(imageTag));
-  if (typeof slo !== 'object' || slo === null || !Array.isArray(slo.slos)) {
-    throw new PropsError(where, 'analysis.slo', slo, 'must be the props of the SLO AnalysisTemplate the analyses run');
-  }
-  assertValid(where, 'analysis.slo.name', slo.name, checkDnsSubdomain(slo.name));
+  assertValid(where, 'analysis.sloTemplate', sloTemplate, checkDnsSubdomain(sloTemplate));
 }

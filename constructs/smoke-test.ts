@@ -3,8 +3,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { LabelSet, recommendedLabels } from './labels';
-import { Microservice } from './microservice';
-import { otherColour } from './release-strategy';
+import { otherColour, ReleaseStrategy } from './release-strategy';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
 import { PropsError } from './validation';
 
@@ -72,10 +71,31 @@ export const SMOKE_TEST_SCRIPT = [
   'echo "smoke test passed: $# URLs answered 2xx"',
 ].join('\n');
 
+/**
+ * What a {@link SmokeTest} needs of the workload it tests (a `Microservice`; structural, so that the
+ * Argo Rollouts construct can build the test without a dependency cycle).
+ */
+export interface SmokeTestTarget {
+  /** Workload name. */
+  readonly name: string;
+  /** How it is released (the tag under test). */
+  readonly release: ReleaseStrategy;
+  /** Its Service. */
+  readonly service: kplus.Service;
+  /** The preview Service of a blue/green pair. @default - none */
+  readonly previewService?: kplus.Service;
+  /** Port of its Services. */
+  readonly servicePort: number;
+  /** HTTP path of its health check. */
+  readonly healthPath: string;
+  /** Narrows the preview Service of a blue/green pair to the staged version. */
+  selectStagedVersionOnPreview(): void;
+}
+
 /** Properties of a {@link SmokeTest}. */
 export interface SmokeTestProps {
   /** The workload under test: its preview Service for a blue/green pair, its Service otherwise. */
-  readonly target: Microservice;
+  readonly target: SmokeTestTarget;
   /**
    * The Service the calls go through. @default - the target's preview Service (of a pair), else its Service
    */

@@ -16,7 +16,7 @@ import {
   BLACKBOX_PROBER, ComponentSpec, ENVIRONMENT_PLACEHOLDER, IMAGE_REGISTRY, kcpSlos, ResolvedEnvironment, SecretMode, SLO_TEAMS, Tier,
 } from '../environments';
 import { ALERTING_REMOTE_REFS, alertingFor } from '../environments/alerting';
-import { addSloAnalysisTemplates } from './argo';
+import { addSloAnalysisTemplate } from './argo';
 import { dbCredentials } from './credentials';
 import { DEPLOY_SET_LABEL, PROJECT } from './project';
 import { publicEdge, publicHosts } from './edge';
@@ -172,7 +172,7 @@ export class KcpEnvironmentChart extends Chart {
     if (failures.length > 0) throw new ComponentsFailedError(failures);
     this.workloads = workloads;
     // The SLO AnalysisTemplate of the Argo Rollouts engines (README "Argo Rollouts").
-    const argo = addSloAnalysisTemplates(this, workloads.values()).length > 0;
+    const argo = addSloAnalysisTemplate(this, env, workloads.values()) !== undefined;
 
     // Monitoring: one ServiceMonitor for every component that serves metrics (each Service of a
     // blue/green pair included), the alert rules and the dashboard; see README "Monitoring and alerts".

@@ -2,20 +2,14 @@
  * The Argo Rollouts engines of an environment, from its typed settings: each Argo component's
  * {@link ReleaseStrategy} (resolved before the chart, with the other strategies, by
  * release/strategies.ts). The chart creates the SLO AnalysisTemplate the strategies name
- * (kcp/argo.ts).
+ * (kcp/argo.ts), from the same settings.
  */
 import { Duration } from 'cdk8s';
-import {
-  CanaryStep, DEFAULT_CANARY_STEPS, LabelSet, ReleaseStrategy, RolloutTrafficRouting, SloAnalysisTemplateProps,
-} from '../constructs';
+import { CanaryStep, DEFAULT_CANARY_STEPS, LabelSet, ReleaseStrategy, RolloutTrafficRouting } from '../constructs';
 import { argoDurationSeconds } from '../environments/argo';
 import type { ArgoSettings, ComponentSettings, ResolvedEnvironment } from '../environments/model';
-import { prometheusUrl, serviceSlos } from '../environments/monitoring';
 import { ReleaseMode } from '../environments/schema';
-import { PROJECT } from '../kcp/project';
-
-/** Name of the SLO AnalysisTemplate of every environment using an Argo engine. */
-export const SLO_ANALYSIS_TEMPLATE = `${PROJECT}-slo`;
+import { SLO_ANALYSIS_TEMPLATE } from '../kcp/argo';
 
 /** How an environment's public traffic reaches its components: what an Argo canary splits. */
 export enum TrafficEntry {
@@ -42,28 +36,10 @@ export interface ArgoStrategyContext {
   readonly smokeLabels?: LabelSet;
 }
 
-/**
- * The SLO AnalysisTemplate of `env`: the environment's service SLOs (the same definitions as its
- * burn-rate alerts), queried from its Prometheus, with `argo.analysis` measurements. Every Argo
- * component of an environment shares it (resolve.ts requires one `argo.analysis` per environment).
- */
-export function sloAnalysisFor(env: ResolvedEnvironment, argo: ArgoSettings): SloAnalysisTemplateProps {
-  const a = argo.analysis ?? {};
-  return {
-    name: SLO_ANALYSIS_TEMPLATE,
-    labels: { 'app.kubernetes.io/part-of': PROJECT },
-    slos: serviceSlos({ namespace: env.namespace, runbook: (slug) => slug }),
-    prometheusAddress: prometheusUrl(env.network.prometheus.namespace),
-    interval: Duration.seconds(argoDurationSeconds(a.interval ?? '1m')!),
-    count: a.count,
-    failureLimit: a.failureLimit,
-  };
-}
-
 /** The strategy of an Argo component of `env` (settings resolved and validated). */
 export function argoStrategy(component: string, settings: ComponentSettings, env: ResolvedEnvironment, context: ArgoStrategyContext): ReleaseStrategy {
   const argo: ArgoSettings = settings.argo ?? {};
-  const analysis = { slo: sloAnalysisFor(env, argo), smokePaths: context.smokePaths, smokeLabels: context.smokeLabels };
+  const analysis = { sloTemplate: SLO_ANALYSIS_TEMPLATE, smokePaths: context.smokePaths, smokeLabels: context.smokeLabels };
   if (settings.strategy === ReleaseMode.ARGO_BLUE_GREEN) {
     return ReleaseStrategy.argoBlueGreen({
       imageTag: settings.imageTag!, analysis,

@@ -17,7 +17,7 @@ const SLO: SloAnalysisTemplateProps = {
   name: 'shop-slo', slos: serviceSlos({ namespace: 'shop', runbook: (s) => `https://runbooks.example.com/${s}` }),
   prometheusAddress: 'http://prometheus-operated.monitoring.svc:9090',
 };
-const analysis = { slo: SLO, smokePaths: ['/health', '/api/orders'] };
+const analysis = { sloTemplate: SLO.name, smokePaths: ['/health', '/api/orders'] };
 
 /** The objects of a fresh chart holding `orders` with `release` (and autoscaling when given). */
 function ordersWith(release: ReleaseStrategy, autoscaling?: { maxReplicas: number }): { objects: Obj[]; workload: Microservice } {
