@@ -748,8 +748,9 @@ function validateComponent(environment: string, component: string, s: ComponentS
     checkInteger(s.standbyReplicas, least, typeof s.replicas === 'number' && s.replicas >= 1 ? s.replicas : 1));
   at('bakeMinutes', s.bakeMinutes, checkInteger(s.bakeMinutes, 0, MAX_BAKE_MINUTES));
   if (s.autoscaling !== undefined) {
+    // (bounded by a valid replicas only: a bad one is its own problem, not a cascade)
     at('autoscaling.maxReplicas', s.autoscaling.maxReplicas,
-      checkInteger(s.autoscaling.maxReplicas, typeof s.replicas === 'number' ? Math.max(1, s.replicas) : 1));
+      checkInteger(s.autoscaling.maxReplicas, checkInteger(s.replicas, 1) === undefined ? s.replicas : 1));
     at('autoscaling.targetCpuUtilization', s.autoscaling.targetCpuUtilization, checkInteger(s.autoscaling.targetCpuUtilization, 1, 100));
   }
   problems.push(...validateArgoSettings(s.argo, s.replicas).map((p) => ({ ...p, environment, component })));

@@ -313,7 +313,7 @@ describe('hostile input never crashes and is never half-reported', () => {
 
   test('a misspelled strategy is one problem, not a cascade of tag and release-state problems', () => {
     expect(configProblems([{ ...production, defaults: { ...production.defaults, strategy: 'bluegreen' as ReleaseMode } }])).toEqual([
-      'production: defaults.strategy must be one of rolling, blue-green, got "bluegreen"',
+      'production: defaults.strategy must be one of rolling, blue-green, argo-blue-green, argo-canary, got "bluegreen"',
     ]);
   });
 
