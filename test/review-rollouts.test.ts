@@ -8,7 +8,7 @@ import { ROOT } from '../synth/root';
 import { loadManifests, readManifestTree } from '../validate';
 import { find, Obj } from './helpers';
 
-const STAGING = loadManifests(readManifestTree(path.join(ROOT, 'dist'))).objects
+const STAGING = loadManifests(new Map([...readManifestTree(path.join(ROOT, 'dist'))].filter(([file]) => file.startsWith('staging/')))).objects
   .filter((o) => o.environment === 'staging').map((o) => o.body as unknown as Obj);
 
 /** `[labels] text` of each line of the staging review after `edit`. */

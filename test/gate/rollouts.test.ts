@@ -17,7 +17,9 @@ let staging: readonly ManifestObject[] | undefined;
 
 /** The committed dist/staging objects, freshly copied. */
 function stagingObjects(): ManifestObject[] {
-  staging ??= loadManifests(readManifestTree(path.join(ROOT, 'dist'))).objects.filter((o) => o.environment === 'staging');
+  // (only staging's files are parsed)
+  const tree = new Map([...readManifestTree(path.join(ROOT, 'dist'))].filter(([file]) => file.startsWith('staging/')));
+  staging ??= loadManifests(tree).objects.filter((o) => o.environment === 'staging');
   return staging.map((o) => ({ ...o, body: structuredClone(o.body) }));
 }
 
