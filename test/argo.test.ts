@@ -240,6 +240,16 @@ describe('the committed staging environment', () => {
     expect(unavailable.expr).toContain('deployment="support-service"');
   });
 
+  test('the quota holds two revisions and a smoke pod per Argo component, the HPA, the analysis Jobs; the deployer may apply Rollouts', () => {
+    const quota = find(objects, 'ResourceQuota', 'soundcore-kcp').spec.hard;
+    // 1 HPA (+20 % headroom, rounded up); 2 Argo components x (3 + 3 AnalysisRuns kept + 1 running) smoke Jobs (+20 %)
+    expect([quota['count/horizontalpodautoscalers.autoscaling'], quota['count/jobs.batch']]).toEqual(['2', '17']);
+    const rules = find(objects, 'Role', 'soundcore-kcp-deployer').rules;
+    expect(rules.find((r: Obj['spec']) => r.apiGroups.includes('argoproj.io'))).toEqual({
+      apiGroups: ['argoproj.io'], resources: ['analysistemplates', 'rollouts'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    });
+  });
+
   test('the smoke-test pods of the analysis may reach the Argo components, and only them', () => {
     const policy = find(objects, 'NetworkPolicy', 'smoke-test');
     expect(policy.spec.podSelector).toEqual({ matchLabels: { app: 'smoke-test' } });
