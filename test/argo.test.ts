@@ -96,6 +96,10 @@ describe('Argo canary of one component', () => {
     expect(ofKind(objects, 'Job')).toEqual([]);
   });
 
+  test('through Gateway API, the plugin names the component\'s HTTPRoute', () => {
+    expect(RolloutTrafficRouting.gatewayApi('orders', 'shop').spec).toEqual({ plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'orders', namespace: 'shop' } } });
+  });
+
   test('the steps read in plain words', () => {
     expect(describeCanarySteps(steps)).toBe('20 % → pause 5m → analysis → 100 %');
   });

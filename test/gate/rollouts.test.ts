@@ -50,6 +50,14 @@ describe('Rollout and AnalysisTemplate schemas (@kubernetes-models/argo-rollouts
     ]);
   });
 
+  test('accept the Gateway API plugin configuration (a free-form object in the CRD)', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => {
+      r.spec.strategy.canary.trafficRouting = { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'knowledge-service', namespace: 'soundcore-kcp-staging' } } };
+    });
+    expect(lines(objects.filter((o) => o.kind === 'Rollout').flatMap((o) => checkSchema(o, SchemaRegistry.default())))).toEqual([]);
+    expect(run(checkStableIngress, objects)).toEqual([]);
+  });
+
   test('are strict: unknown fields and wrong types are reported', () => {
     const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.stepz = []; r.spec.revisionHistoryLimit = 'two'; })
       .map((o) => (o.kind === 'AnalysisTemplate' && o.name === 'soundcore-kcp-slo'
