@@ -248,8 +248,8 @@ describe('the committed staging environment', () => {
     const quota = find(objects, 'ResourceQuota', 'soundcore-kcp').spec.hard;
     // 1 HPA (+20 % headroom, rounded up); 2 Argo components x (3 + 3 AnalysisRuns kept + 1 running) smoke Jobs (+20 %)
     expect([quota['count/horizontalpodautoscalers.autoscaling'], quota['count/jobs.batch']]).toEqual(['2', '17']);
-    const rules = find(objects, 'Role', 'soundcore-kcp-deployer').rules;
-    expect(rules.find((r: Obj['spec']) => r.apiGroups.includes('argoproj.io'))).toEqual({
+    const { rules } = find(objects, 'Role', 'soundcore-kcp-deployer') as Obj & { rules: { apiGroups: string[] }[] };
+    expect(rules.find((r) => r.apiGroups.includes('argoproj.io'))).toEqual({
       apiGroups: ['argoproj.io'], resources: ['analysistemplates', 'rollouts'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
     });
   });
