@@ -225,11 +225,16 @@ describe('the environment model', () => {
 describe('the committed staging environment', () => {
   const objects = synthObjects([staging]).get('staging')!;
 
-  test('runs knowledge-service as an Argo canary through the Ingress and content-service as Argo blue/green; the rest rolls', () => {
+  test('runs knowledge-service as an Argo canary on its HTTPRoute (Gateway API) and content-service as Argo blue/green; the rest rolls', () => {
     expect(ofKind(objects, 'Rollout').map((r) => [r.metadata.name, Object.keys(r.spec.strategy)[0]])).toEqual([
       ['knowledge-service', 'canary'], ['content-service', 'blueGreen'],
     ]);
-    expect(find(objects, 'Rollout', 'knowledge-service').spec.strategy.canary.trafficRouting).toEqual({ nginx: { stableIngress: 'soundcore-kcp' } });
+    expect(find(objects, 'Rollout', 'knowledge-service').spec.strategy.canary.trafficRouting)
+      .toEqual({ plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'knowledge-service', namespace: 'soundcore-kcp-staging' } } });
+    // the HTTPRoute the plugin weighs lists the stable and the canary Service (Microservice.routeBackends)
+    expect(find(objects, 'HTTPRoute', 'knowledge-service').spec.rules[0].backendRefs.map((b: Obj['spec']) => [b.name, b.port, b.weight]))
+      .toEqual([['knowledge-service', 8001, 100], ['knowledge-service-canary', 8001, 0]]);
+    expect(find(objects, 'HTTPRoute', 'content-service').spec.rules[0].backendRefs.map((b: Obj['spec']) => b.name)).toEqual(['content-service']);
     expect(ofKind(objects, 'Deployment').filter((d) => d.spec.replicas !== 0).map((d) => d.metadata.name).sort())
       .toEqual(['analytics-service', 'auth-service', 'frontend', 'support-service']);
     expect(ofKind(objects, 'AnalysisTemplate').map((t) => t.metadata.name).sort())

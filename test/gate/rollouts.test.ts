@@ -11,7 +11,7 @@ import { checkPodSecurity } from '../../validate/pod-security';
 import { checkSchema } from '../../validate/schema';
 import { checkCanaryWeights, checkRolloutAnalyses, checkRolloutServices, checkRolloutWorkloadRefs, checkStableIngress, ROLLOUT_CHECKS } from '../../validate/rollouts';
 import { ROOT } from '../../synth/root';
-import { Body, lines } from './helpers';
+import { Body, lines, objectOf } from './helpers';
 
 let staging: readonly ManifestObject[] | undefined;
 
@@ -127,11 +127,21 @@ describe('Argo Rollouts checks', () => {
   });
 
   test('an nginx stableIngress that does not route to the stable Service is reported', () => {
-    const missing = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.trafficRouting.nginx.stableIngress = 'kcp'; });
+    // GIVEN staging's canary routed by ingress-nginx instead, and an Ingress routing its path to knowledge-service
+    const nginx = (ingressName: string, stable = 'knowledge-service') => stagingWith('Rollout', 'knowledge-service', (r) => {
+      r.spec.strategy.canary.trafficRouting = { nginx: { stableIngress: ingressName } };
+      r.spec.strategy.canary.stableService = stable;
+    });
+    const ingress = objectOf({
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'soundcore-kcp', namespace: 'soundcore-kcp-staging' },
+      spec: { rules: [{ host: 'staging-api.soundcore-kcp.com', http: { paths: [{ path: '/api/v1/knowledge', pathType: 'Prefix', backend: { service: { name: 'knowledge-service', port: { number: 8001 } } } }] } }] },
+    }, 'staging/72-ingress-soundcore-kcp.yaml');
+    expect(run(checkStableIngress, [...nginx('soundcore-kcp'), ingress])).toEqual([]);
+    const missing = nginx('kcp');
     expect(run(checkStableIngress, missing)).toEqual([
       `${ROLLOUT} spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress "kcp" is not in namespace soundcore-kcp-staging of the output [rollout/stable-ingress]`,
     ]);
-    const unrouted = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.stableService = 'knowledge-service-canary'; });
+    const unrouted = [...nginx('soundcore-kcp', 'knowledge-service-canary'), ingress];
     expect(run(checkStableIngress, unrouted)).toEqual([
       `${ROLLOUT} spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress soundcore-kcp has no path routing to the stable Service knowledge-service-canary: ingress-nginx canary has nothing to split [rollout/stable-ingress]`,
     ]);
