@@ -186,7 +186,8 @@ describe.each(['staging', 'production'])('%s manifests', (env) => {
           }
         }
       }
-      expect(served).toEqual(expected);
+      // the Argo canary's route lists its canary Service too (weight 0 until the plugin moves it)
+      expect(served).toEqual({ ...expected, [`${hosts[1]}/api/v1/knowledge`]: 'knowledge-service:8001 knowledge-service-canary:8001' });
       return;
     }
     const ingress = find(objs, 'Ingress', 'soundcore-kcp');
