@@ -23,6 +23,7 @@ import type { IRollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1al
 import { ApiObject, ApiObjectMetadata, Duration, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 import { LabelSet } from './labels';
+import type { RouteBackend } from './routing';
 import { assertValid, checkDnsSubdomain, checkInteger, PropsError } from './validation';
 
 /** `spec` of a Rollout, as the CRD defines it. */
@@ -271,10 +272,5 @@ export interface ArgoEngine {
   };
 }
 
-/** One backend of a component's route: a Service, its port and its share of the traffic. */
-export interface RolloutRouteBackend {
-  readonly serviceName: string;
-  readonly port: number;
-  /** Relative weight (Gateway API `backendRefs[].weight`). @default - unweighted (the only backend) */
-  readonly weight?: number;
-}
+/** One backend of a component's route (the routers' `RouteBackend`): a Service, its port and its share of the traffic. */
+export type RolloutRouteBackend = RouteBackend;

@@ -180,6 +180,13 @@ export class Microservice extends Construct implements INetworkEndpoint {
   public readonly canaryService?: kplus.Service;
   /** The Argo Rollout releasing the workload, when its strategy is an Argo engine. */
   public readonly rollout?: ArgoRollout;
+  /**
+   * The Services a route to this workload lists as backends when it splits its own traffic: for an
+   * Argo canary the stable Service `<name>` (weight 100) and the canary Service `<name>-canary`
+   * (weight 0), whose weights Argo Rollouts moves (`IRouteTarget.routeBackends`).
+   * @default - none: a route sends to its Service
+   */
+  public readonly routeBackends?: readonly RolloutRouteBackend[];
   /** The Deployments of the workload (one for a rolling workload, blue then green for a pair). */
   public readonly deployments: kplus.Deployment[] = [];
   /** The Deployment receiving traffic. */
@@ -267,6 +274,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
           : { maxReplicas: props.autoscaling.maxReplicas, targetCpuUtilization: props.autoscaling.targetCpuUtilization ?? 70 },
         labels: this.objectLabels(),
       });
+      if (argo.canary !== undefined) this.routeBackends = this.rollout.routeBackends;
     } else if (bg === undefined) {
       this.activeDeployment = this.addVariant(this, 'Deployment', {
         name: this.name, imageTag: this.release.imageTag!, replicas: this.replicas, maxReplicas,
@@ -310,15 +318,6 @@ export class Microservice extends Construct implements INetworkEndpoint {
    */
   public get services(): kplus.Service[] {
     return this.node.findAll().filter((c): c is kplus.Service => c instanceof kplus.Service);
-  }
-
-  /**
-   * The Services a route to this workload lists as backends, with their port: its Service alone, or
-   * for an Argo canary the stable Service `<name>` (weight 100) and the canary Service `<name>-canary`
-   * (weight 0), whose weights Argo Rollouts moves.
-   */
-  public get routeBackends(): readonly RolloutRouteBackend[] {
-    return this.rollout?.routeBackends ?? [{ serviceName: this.service.name, port: this.servicePort }];
   }
 
   /** Name of the Service port Prometheus scrapes. */

@@ -123,7 +123,7 @@ describe('Argo blue/green of one component', () => {
         postPromotionAnalysis: { templates: [{ templateName: 'shop-slo' }], args },
       },
     });
-    expect(workload.routeBackends).toEqual([{ serviceName: 'orders', port: 8080 }]);
+    expect(workload.routeBackends).toBeUndefined();
   });
 
   test('reuses the Service names of the git-driven blue/green pair, without colours', () => {
