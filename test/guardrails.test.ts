@@ -236,6 +236,18 @@ describe('the gate checks the guardrails', () => {
     expect(findings[0].message).toMatch(/^the workloads of namespace soundcore-kcp-prod at the peak of a rollout need \d+, above 20 \(.*Deployment knowledge-service-blue: 13 pods, 10 \+ 3 surge/);
   });
 
+  test('a Deployment run by an Argo Rollout counts as twice the Rollout\'s most replicas, not as its own 0', () => {
+    // GIVEN staging, where knowledge-service is an Argo canary (HPA max 4 on the Rollout) and
+    // content-service an Argo blue/green pair (Rollout replicas 2); their Deployments hold replicas 0
+    const objects = loadObjects(stagingObjects).map((o) => (o.kind === 'ResourceQuota' ? { ...o, body: { ...o.body, spec: { hard: { pods: '1' } } } } : o));
+    // WHEN the gate checks the quota
+    const findings = checkQuotas(new EnvironmentIndex('staging', objects));
+    // THEN each Rollout's share is its peak of a release: both revisions at full size
+    expect(findings.map((f) => [f.rule, f.path])).toEqual([['quota/exceeded', 'spec.hard.pods']]);
+    expect(findings[0].message).toContain('Deployment knowledge-service: 8 pods, Rollout knowledge-service: 4 + 4 of the new revision');
+    expect(findings[0].message).toContain('Deployment content-service: 4 pods, Rollout content-service: 2 + 2 of the new revision');
+  });
+
   test('a container above the LimitRange maximum is reported at its limit', () => {
     const objects = prod().map((o) => (o.kind === 'LimitRange' ? { ...o, body: { ...o.body, spec: { limits: [{ type: 'Container', max: { cpu: '400m' } }] } } } : o));
     const findings = checkQuotas(new EnvironmentIndex('production', objects));

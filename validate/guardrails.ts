@@ -82,11 +82,40 @@ function deploymentPeak(env: EnvironmentIndex, deployment: ManifestObject): { po
   return { pods: most + surge, why: `${most} + ${surge} surge` };
 }
 
+/**
+ * The Argo Rollout running a Deployment's pod template (`spec.workloadRef`), if any: the Deployment
+ * itself stays at 0 replicas and the Rollout's ReplicaSets run the pods.
+ */
+function rolloutOf(env: EnvironmentIndex, deployment: ManifestObject): ManifestObject | undefined {
+  return env.ofKindIn('argoproj.io', 'Rollout', deployment.namespace).find((r) => {
+    const ref = asObject(asObject(r.body.spec).workloadRef);
+    return asString(ref.kind) === 'Deployment' && asString(ref.name) === deployment.name;
+  });
+}
+
+/**
+ * Pods an Argo Rollout may run at the peak of a release: its most replicas (an HPA's max) twice.
+ * Both strategies reach it: blue/green scales the preview to full size before the switch and keeps
+ * the old active for `scaleDownDelaySeconds` after it; a canary with traffic routing keeps the stable
+ * ReplicaSet at full size while the canary grows to its last weight, 100 % at promotion.
+ */
+function rolloutPeak(env: EnvironmentIndex, rollout: ManifestObject): { pods: number; why: string } {
+  const spec = asObject(rollout.body.spec);
+  let most = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  for (const hpa of env.ofKindIn('autoscaling', 'HorizontalPodAutoscaler', rollout.namespace)) {
+    const hs = asObject(hpa.body.spec);
+    const ref = asObject(hs.scaleTargetRef);
+    if (asString(ref.kind) === 'Rollout' && asString(ref.name) === rollout.name && typeof hs.maxReplicas === 'number') most = Math.max(most, hs.maxReplicas);
+  }
+  return { pods: 2 * most, why: `Rollout ${rollout.name}: ${most} + ${most} of the new revision` };
+}
+
 const QUOTA_FIELDS = ['pods', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
 
 /**
  * The workloads of each quota's namespace at their peak (every Deployment at its most replicas plus
- * its rolling surge, every Job at its parallelism) fit the ResourceQuota's CPU, memory and pods; and
+ * its rolling surge, a Deployment run by an Argo Rollout at twice the Rollout's most replicas, every
+ * Job at its parallelism) fit the ResourceQuota's CPU, memory and pods; and
  * every container is within the namespace's LimitRange maxima.
  */
 export function checkQuotas(env: EnvironmentIndex): Finding[] {
@@ -97,7 +126,9 @@ export function checkQuotas(env: EnvironmentIndex): Finding[] {
     const shares: { name: string; pods: number; why: string }[] = [];
     for (const pod of env.podsIn(quota.namespace)) {
       const owner = pod.owner;
-      const peak = owner.kind === 'Deployment' ? deploymentPeak(env, owner)
+      const rollout = owner.kind === 'Deployment' ? rolloutOf(env, owner) : undefined;
+      const peak = rollout !== undefined ? rolloutPeak(env, rollout)
+        : owner.kind === 'Deployment' ? deploymentPeak(env, owner)
         : owner.kind === 'Job' ? { pods: typeof asObject(owner.body.spec).parallelism === 'number' ? asObject(owner.body.spec).parallelism as number : 1, why: 'parallelism' }
           : { pods: 1, why: '1 pod' };
       shares.push({ name: `${owner.kind} ${owner.name}`, pods: peak.pods, why: peak.why });
