@@ -339,7 +339,7 @@ export function writeKubectlStub(dir: string): void {
     '} >&3',
     "IFS= read -r -d '' sent <&3; IFS= read -r -d '' code <&3; IFS= read -r -d '' err <&3; IFS= read -r -d '' out <&3",
     `if [ "$sent" != ${token} ]; then echo "kubectl stand-in: no answer from the recorder server on port $port" >&2; exit 98; fi`,
-    `[ "$out" != 1 ] || ${sh(cat)} <&3`,
+    'case $out in i) IFS= read -r -d \'\' text <&3; printf \'%s\' "$text" ;; 1) ' + `${sh(cat)} <&3 ;; esac`,
     '[ -z "$err" ] || printf \'%s\' "$err" >&2',
     'exit "$code"',
     '',
