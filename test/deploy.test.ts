@@ -86,8 +86,7 @@ function deploy(args: string[], cluster: { objects: readonly KubeObject[]; scena
   const result = spawnSync('sh', [path.join(ROOT, 'scripts', 'deploy.sh'), ...args], {
     cwd, encoding: 'utf8', timeout: 20_000,
     env: {
-      PATH: bin, HOME: cwd, LANG: 'C.UTF-8', KUBECTL_RECORD: record, KUBECTL_FIXTURES: fixtures, KUBECTL_ANSWERS: answers,
-      KUBECTL_SCRIPTED: options.answers?.length ? '1' : '', ...options.env,
+      PATH: bin, HOME: cwd, LANG: 'C.UTF-8', KUBECTL_RECORD: record, KUBECTL_FIXTURES: fixtures, KUBECTL_ANSWERS: answers, ...options.env,
     },
   });
   const kubectl = fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as KubectlCall);

@@ -11,7 +11,7 @@ import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
 import { writeCluster } from './cluster';
 import { committedReleaseStates } from './helpers';
-import { IMAGE_TOOLS, JobRun, loadPipeline, ScratchProject } from './pipeline';
+import { IMAGE_TOOLS, JobRun, loadPipeline, ROOT, ScratchProject, writeKubectlStub } from './pipeline';
 
 jest.setTimeout(60_000);
 
@@ -366,4 +366,37 @@ test('the kubectl recorder answers `get -o json` from fixtures of a 1.28 cluster
   expect(JSON.parse(found.stdout)).toMatchObject({ kind: 'Deployment', status: { readyReplicas: 5, observedGeneration: 4 } });
   const missing = kubectl('-n', PROD, 'get', 'job', 'nothing', '-o', 'json');
   expect([missing.status, missing.stderr]).toEqual([1, 'Error from server (NotFound): jobs "nothing" not found\n']);
+});
+
+test('the kubectl stand-in on the jobs\' PATH answers, records and exits exactly as recorder.js run as a program', async () => {
+  // GIVEN the stand-in (a client of the recorder server) and recorder.js itself, each with its own record
+  const bin = path.join(project.dir, 'stand-in');
+  fs.mkdirSync(bin);
+  writeKubectlStub(bin);
+  for (let waited = 0; !fs.existsSync(path.join(bin, '.kubectl-port')) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  expect(fs.existsSync(path.join(bin, '.kubectl-port'))).toBe(true);
+  const dir = path.join(ROOT, 'dist', 'production');
+  // WHEN both get the same calls: a fixture, a List by selector, NotFound, a folder apply, a manifest on stdin that does
+  // not parse, arguments with spaces and quotes, an unknown call
+  const script = (kubectl: string) => [
+    `${kubectl} -n ${PROD} get deployment knowledge-service-green -o json`,
+    `${kubectl} get deployments.apps,jobs -l app=knowledge-service -o json`,
+    `${kubectl} get job nothing -o json`,
+    `${kubectl} apply --server-side -f ${dir}`,
+    `printf 'not: [yaml' | ${kubectl} apply -f -`,
+    `${kubectl} annotate service 'a b' "c'd=e"`,
+    `${kubectl} scale deployment x --replicas=2`,
+  ].map((c) => `${c}; echo "exit $?"`).join('\n');
+  const run = (kubectl: string, record: string) => {
+    const result = spawnSync('bash', ['-c', script(kubectl)], {
+      cwd: project.dir, encoding: 'utf8', env: { PATH: process.env.PATH, KUBECTL_RECORD: record, KUBECTL_FIXTURES: path.join(__dirname, 'fixtures', 'kubectl', 'staged') },
+    });
+    return { stdout: result.stdout, stderr: result.stderr, record: fs.readFileSync(record, 'utf8') };
+  };
+  const standIn = run(path.join(bin, 'kubectl'), path.join(project.dir, 'stand-in.jsonl'));
+  const recorder = run(`${process.execPath} ${path.join(__dirname, 'fixtures', 'kubectl', 'recorder.js')}`, path.join(project.dir, 'recorder.jsonl'));
+  // THEN stdout, stderr, exit codes and records are the same, byte for byte
+  expect(standIn).toEqual(recorder);
+  expect(standIn.stdout).toContain('exit 97\n');
+  expect(standIn.record.split('\n').filter(Boolean)).toHaveLength(7);
 });

