@@ -10,6 +10,8 @@
  *   deployment <name>  <replicas | autoscaled>                 who owns spec.replicas
  *   traffic    <service>  <selector key>  <colour>  <deployment>  <image>  <other colour>  <other deployment>  <evidence | ->
  *   job        <name>                                          Jobs (smoke tests) to wait for
+ *   rollout    <name>  <deployment | ->                        Argo Rollouts to wait for, and the Deployment
+ *                                                              whose pod template each runs (workloadRef)
  *   bake       <service>  <idle deployment>  <its size in the folder>  <bake minutes>
  *
  * A `bake` line guards `finalize`: when the deploy that moved a Service's traffic stamped it (the
@@ -133,6 +135,10 @@ export function renderDeployPlan(input: DeployPlanInput): string {
         t.smokeInstance !== undefined ? `smoke:${t.smokeInstance}` : '-');
     }),
     ...objects.filter((o) => o.kind === 'Job').map((o) => line('job', o.metadata.name)),
+    ...objects.filter((o) => o.kind === 'Rollout').map((o) => {
+      const ref = (o as { spec?: { workloadRef?: { kind?: string; name?: string } } }).spec?.workloadRef;
+      return line('rollout', o.metadata.name, ref?.kind === 'Deployment' && ref.name !== undefined ? ref.name : '-');
+    }),
     ...[...input.traffic].sort((a, b) => (a.service < b.service ? -1 : 1)).map((t) => {
       const idle = byName('Deployment', t.otherDeployment) as { spec?: { replicas?: number } } | undefined;
       const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler'

@@ -10,7 +10,8 @@
 #       2. spec.replicas hand-over, both ways, when a Deployment's autoscaler is added or removed;
 #       3. server-side apply of the folder;
 #       4. prune: deletes the objects of the deploy set (the plan's label) that the folder no longer has;
-#       5. waits for every Deployment to finish rolling out.
+#       5. waits for every Deployment to finish rolling out, and for every Argo Rollout to be
+#          Healthy, or paused for a blue/green promotion; an aborted one (Degraded) fails the job.
 #   sh scripts/deploy.sh smoke <dir>
 #       waits for the folder's smoke-test Jobs; a failed one is logged, then deleted (so that it does
 #       not keep the standard KubeJobFailed alert firing), and the job fails.
@@ -23,7 +24,7 @@
 #       job that records it (`npm run release -- <env> <component> break-glass --serving <n>`).
 #
 # Environment: ROLLOUT_TIMEOUT (default 10m), SMOKE_POLL_SECONDS (10), BREAK_GLASS_READY_SECONDS (90),
-# BREAK_GLASS_POLL_SECONDS (2).
+# BREAK_GLASS_POLL_SECONDS (2), ARGO_ROLLOUT_SECONDS (1800), ARGO_ROLLOUT_POLL_SECONDS (10).
 set -eu
 
 MANAGER=soundcore-kcp-ci
@@ -338,8 +339,64 @@ EOF
   for d in $(lines deployment | cut -f1); do
     k rollout status "deployment/$d" --timeout="${ROLLOUT_TIMEOUT:-10m}"
   done
+  await_argo_rollouts
   # (after the rollouts: what the folder replaces keeps serving until its successor is ready)
   prune
+}
+
+# The phase of an Argo Rollout as the controller reports it, the way `kubectl argo rollouts status`
+# reads it (argo-rollouts utils/rollout/rolloututil.go, GetRolloutPhase): Progressing while the
+# controller has not observed the Rollout's generation, nor (workloadRef) the Deployment's generation
+# the folder just applied (the annotation rollout.argoproj.io/workload-generation and
+# status.workloadObservedGeneration); otherwise status.phase and status.message (for Paused, the
+# reason of its first pause condition: BlueGreenPause, CanaryPauseStep, ...).
+# Prints "<phase><TAB><message>"; $2 is the Deployment's metadata.generation, or "-".
+rollout_phase() {
+  printf '%s' "$1" | jq -r --arg dgen "$2" '
+    (.status // {}) as $s | (.metadata.annotations // {})["rollout.argoproj.io/workload-generation"] as $wgen
+    | if ((($s.observedGeneration // "") | tonumber? // null) as $o | $o != null and $o < .metadata.generation) then "Progressing\twaiting for rollout spec update to be observed"
+      elif $dgen != "-" and ($wgen != $dgen or (($s.workloadObservedGeneration // "") != $wgen)) then "Progressing\twaiting for rollout spec update to be observed for the reference workload"
+      elif $s.phase == "Paused" then "Paused\t\((($s.pauseConditions // [])[0].reason) // $s.message // "")"
+      else "\($s.phase // "Progressing")\t\($s.message // "")" end'
+}
+
+# Waits for each Argo Rollout of the folder: the controller, not this script, takes it through its
+# steps and analyses. Healthy passes; Paused for a blue/green promotion (BlueGreenPause) passes and says
+# how to promote; Degraded (aborted by a failed analysis, or past its progress deadline) fails;
+# Progressing and a canary's timed pause are waited for, up to ARGO_ROLLOUT_SECONDS.
+await_argo_rollouts() {
+  while IFS=$TAB read -r r workload; do
+    [ -n "$r" ] || continue
+    deadline=$(( $(date +%s) + ${ARGO_ROLLOUT_SECONDS:-1800} ))
+    while :; do
+      ro=$(get_json rollout.argoproj.io "$r")
+      dgen=-
+      if [ "$workload" != - ]; then
+        dgen=$(get_json deployment "$workload" | jq -r '.metadata.generation')
+        number "deployment/$workload metadata.generation" "$dgen"
+      fi
+      state=$(rollout_phase "$ro" "$dgen")
+      phase=${state%%"$TAB"*}
+      message=${state#*"$TAB"}
+      case $phase in
+        Healthy)
+          echo "rollout/$r is Healthy"
+          break ;;
+        Degraded)
+          die "rollout/$r is Degraded: $message (the controller aborted it and traffic is back on the stable revision; see kubectl argo rollouts get rollout $r -n $ns)" ;;
+        Paused)
+          if [ "$message" = BlueGreenPause ]; then
+            echo "rollout/$r: the preview revision is up and waits to be promoted (kubectl argo rollouts promote $r -n $ns)"
+            break
+          fi ;;
+      esac
+      [ "$(date +%s)" -lt "$deadline" ] \
+        || die "rollout/$r is still $phase${message:+ ($message)} after ${ARGO_ROLLOUT_SECONDS:-1800} s"
+      sleep "${ARGO_ROLLOUT_POLL_SECONDS:-10}"
+    done
+  done <<EOF
+$(lines rollout)
+EOF
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,11 @@ export interface ClusterScenario {
   readonly replicas?: { readonly [deployment: string]: number };
   /** Objects that are in the cluster but not in the folder (left from an earlier one). */
   readonly extra?: readonly KubeObject[];
+  /**
+   * What the Argo Rollouts controller reports for a Rollout. @default Healthy, its generation and its
+   * Deployment's observed (`stale`: the controller has not yet seen the Deployment the folder applied)
+   */
+  readonly rollouts?: { readonly [rollout: string]: { readonly phase: 'Healthy' | 'Progressing' | 'Paused' | 'Degraded'; readonly message?: string; readonly pauseReason?: string; readonly stale?: boolean } };
   /** Objects of the folder that are not in the cluster yet. */
   readonly missing?: readonly string[];
 }
@@ -111,6 +116,18 @@ export function writeCluster(dir: string, objects: readonly KubeObject[], scenar
         l.metadata.managedFields.push(entry('soundcore-kcp-break-glass', 'Apply', 'v1', { 'f:spec': { 'f:selector': { 'f:version': {} } } }));
       }
       l.status = { loadBalancer: {} };
+    }
+    if (o.kind === 'Rollout') {
+      // (Argo Rollouts v1.8 controller: status.observedGeneration is a string; with a workloadRef the
+      // controller stamps the Deployment's generation on the Rollout and reports it as observed)
+      const r = scenario.rollouts?.[o.metadata.name] ?? { phase: 'Healthy' };
+      const deploymentGeneration = String(r.stale ? 2 : 3);
+      l.metadata.annotations = { ...l.metadata.annotations, 'rollout.argoproj.io/revision': '4', 'rollout.argoproj.io/workload-generation': deploymentGeneration };
+      l.status = {
+        phase: r.phase, message: r.message ?? '', observedGeneration: '3', workloadObservedGeneration: deploymentGeneration,
+        currentPodHash: '6f8d9c7b5', stableRS: r.phase === 'Healthy' ? '6f8d9c7b5' : '5c4b3a291', replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2,
+        ...(r.pauseReason !== undefined ? { pauseConditions: [{ reason: r.pauseReason, startTime: NOW }] } : {}),
+      };
     }
     if (o.kind === 'HorizontalPodAutoscaler') {
       l.status = { currentReplicas: o.spec.minReplicas, desiredReplicas: o.spec.minReplicas, currentMetrics: [] };

@@ -12,6 +12,7 @@ import { Colour } from '../constructs';
 import { synthesizeOutput } from '../synth/pipeline';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
+import { staging } from '../environments/staging';
 import { Action, ComponentRelease, Phase, transition } from '../release/state';
 import { ApiRequest, PolicyRule, resourceOf, rulesAllow } from '../constructs';
 import { DEPLOYER } from '../release/guardrails';
@@ -65,8 +66,25 @@ function folder(state: ComponentRelease): { dir: string; objects: KubeObject[] }
   return { dir, objects };
 }
 
+/** dist/staging (as committed: rolling components and two Argo Rollouts), in a fresh folder. */
+let stagingOutput: { tree: Map<string, string>; objects: KubeObject[] } | undefined;
+function stagingFolder(): { dir: string; objects: KubeObject[] } {
+  if (stagingOutput === undefined) {
+    const output = synthesizeOutput([staging], CATALOGUE, { staging: {} });
+    stagingOutput = { tree: output.tree, objects: [...output.objects.get('staging')!, ...output.objects.get('staging/platform') ?? []] };
+  }
+  const dir = path.join(work, `run-${++n}`, 'dist', 'staging');
+  for (const [file, content] of stagingOutput.tree) {
+    if (!file.startsWith('staging/')) continue;
+    const target = path.join(dir, file.slice('staging/'.length));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+  }
+  return { dir, objects: stagingOutput.objects };
+}
+
 /** Every kubectl call of every scenario of this file, for the deployer's Role (last test). */
-const everyCall: { call: KubectlCall; cwd: string }[] = [];
+const everyCall: { call: KubectlCall; cwd: string; environment: string }[] = [];
 
 interface Run { status: number | null; stdout: string; stderr: string; calls: string[]; kubectl: KubectlCall[]; cwd: string }
 
@@ -90,7 +108,7 @@ function deploy(args: string[], cluster: { objects: readonly KubeObject[]; scena
     },
   });
   const kubectl = fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as KubectlCall);
-  everyCall.push(...kubectl.map((call) => ({ call, cwd })));
+  everyCall.push(...kubectl.map((call) => ({ call, cwd, environment: path.basename(args[1]) })));
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: kubectl.map((c) => c.args.join(' ')), kubectl, cwd };
 }
 
@@ -341,6 +359,67 @@ describe('the smoke-test wait', () => {
   });
 });
 
+describe('Argo Rollouts (staging): the deploy waits for what the controller reports', () => {
+  const SS = 'soundcore-kcp-staging';
+  const CANARY = 'knowledge-service';
+  const BLUE_GREEN = 'content-service';
+  const argoEnv = { ARGO_ROLLOUT_POLL_SECONDS: '0' };
+  const rolloutReads = (run: Run) => run.calls.filter((c) => c.includes(' rollout.argoproj.io '));
+
+  test('GIVEN both Rollouts Healthy THEN the deploy passes, after reading each Rollout and the Deployment it runs', () => {
+    const f = stagingFolder();
+    const run = deploy(['apply', f.dir], { objects: f.objects }, { env: argoEnv });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`rollout/${BLUE_GREEN} is Healthy\nrollout/${CANARY} is Healthy\n`);
+    expect(rolloutReads(run)).toEqual([`-n ${SS} get rollout.argoproj.io ${BLUE_GREEN} -o json`, `-n ${SS} get rollout.argoproj.io ${CANARY} -o json`]);
+    expect(run.calls).toContain(`-n ${SS} get deployment ${CANARY} -o json`);
+    // (the Rollouts are waited for after the Deployments' rollouts and before the prune)
+    const firstRead = run.calls.findIndex((c) => c.includes(' rollout.argoproj.io '));
+    expect(run.calls.slice(firstRead).some((c) => c.includes('rollout status'))).toBe(false);
+    expect(run.calls.findIndex((c) => c.includes('-l deploy.soundcore-kcp.com/set=staging'))).toBeGreaterThan(firstRead);
+  });
+
+  test('GIVEN the canary was aborted by its analysis (Degraded) THEN the job fails with the controller\'s message and nothing is pruned', () => {
+    const f = stagingFolder();
+    // (the message as the v1.8 controller writes it after a failed analysis step)
+    const aborted = 'RolloutAborted: Rollout aborted update to revision 4: Metric "error-ratio" assessed Failed due to failed (1) > failureLimit (0)';
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Degraded', message: aborted } } } }, { env: argoEnv });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`rollout/${CANARY} is Degraded: ${aborted} (the controller aborted it and traffic is back on the stable revision; see kubectl argo rollouts get rollout ${CANARY} -n ${SS})\n`);
+    expect(run.calls.filter((c) => c.includes(' delete ') || c.includes('-l deploy.soundcore-kcp.com/set='))).toEqual([]);
+  });
+
+  test('GIVEN the controller has not yet seen the Deployment just applied THEN the deploy waits, even though the Rollout still says Healthy', () => {
+    const f = stagingFolder();
+    // the first read: the old revision's Healthy, stamped with the Deployment's previous generation (2);
+    // the next read (the fixture): the new revision observed, Healthy
+    const stale = path.join(work, 'stale-rollout.json');
+    writeCluster(path.join(work, 'stale-cluster'), f.objects, { rollouts: { [CANARY]: { phase: 'Healthy', stale: true } } });
+    fs.copyFileSync(path.join(work, 'stale-cluster', `rollout-${CANARY}.json`), stale);
+    const run = deploy(['apply', f.dir], { objects: f.objects },
+      { env: argoEnv, answers: [{ match: ['get', 'rollout.argoproj.io', CANARY], stdout: fs.readFileSync(stale, 'utf8'), once: true }] });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(rolloutReads(run).filter((c) => c.endsWith(`${CANARY} -o json`))).toHaveLength(2);
+  });
+
+  test('GIVEN the blue/green preview waits for promotion (BlueGreenPause) THEN the deploy passes and says how to promote', () => {
+    const f = stagingFolder();
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [BLUE_GREEN]: { phase: 'Paused', message: 'BlueGreenPause', pauseReason: 'BlueGreenPause' } } } }, { env: argoEnv });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`rollout/${BLUE_GREEN}: the preview revision is up and waits to be promoted (kubectl argo rollouts promote ${BLUE_GREEN} -n ${SS})\n`);
+  });
+
+  test('GIVEN the canary is in a timed pause step past ARGO_ROLLOUT_SECONDS THEN the job fails naming its phase', () => {
+    const f = stagingFolder();
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Paused', message: 'CanaryPauseStep', pauseReason: 'CanaryPauseStep' } } } },
+      { env: { ...argoEnv, ARGO_ROLLOUT_SECONDS: '0' } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`rollout/${CANARY} is still Paused (CanaryPauseStep) after 0 s\n`);
+  });
+});
+
 describe('observe', () => {
   test('leaves out, naming it, a component it cannot observe: the others are still reported', () => {
     const f = folder(stable);
@@ -495,8 +574,17 @@ test('every kubectl call of the scenarios above is allowed by the deployer\'s Ro
   const role = folder(stable).objects.find((o) => o.kind === 'Role' && o.metadata.name === DEPLOYER) as KubeObject & { rules: PolicyRule[] };
   expect(everyCall.length).toBeGreaterThan(50);
   // THEN no call of the gate, hand-over, apply, prune, rollout, smoke, observe or break-glass is denied
-  const denied = everyCall.flatMap(({ call, cwd }) => requestsOf(call, cwd).filter((r) => !rulesAllow(role.rules, r)).map((r) => `${call.args.join(' ')}: ${r.verb} ${r.resource}.${r.group}`));
+  const denied = everyCall.filter((c) => c.environment === 'production').flatMap(({ call, cwd }) => requestsOf(call, cwd).filter((r) => !rulesAllow(role.rules, r)).map((r) => `${call.args.join(' ')}: ${r.verb} ${r.resource}.${r.group}`));
   expect(denied).toEqual([]);
   // and the calls exercised every kind of operation
-  expect(new Set(everyCall.map(({ call }) => (call.args[0] === '-n' ? call.args[2] : call.args[0])))).toEqual(new Set(['get', 'apply', 'annotate', 'delete', 'rollout', 'logs']));
+  expect(new Set(everyCall.filter((c) => c.environment === 'production').map(({ call }) => (call.args[0] === '-n' ? call.args[2] : call.args[0]))))
+    .toEqual(new Set(['get', 'apply', 'annotate', 'delete', 'rollout', 'logs']));
+});
+
+test('every kubectl call of the staging scenarios (Argo Rollouts) is allowed by staging\'s deployer Role', () => {
+  const role = stagingFolder().objects.find((o) => o.kind === 'Role' && o.metadata.name === DEPLOYER) as KubeObject & { rules: PolicyRule[] };
+  const calls = everyCall.filter((c) => c.environment === 'staging');
+  expect(calls.some(({ call }) => call.args.includes('rollout.argoproj.io'))).toBe(true);
+  const denied = calls.flatMap(({ call, cwd }) => requestsOf(call, cwd).filter((r) => !rulesAllow(role.rules, r)).map((r) => `${call.args.join(' ')}: ${r.verb} ${r.resource}.${r.group}`));
+  expect(denied).toEqual([]);
 });

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { synthesizeObjects } from '../synth/pipeline';
 import { CATALOGUE } from '../environments';
 import { production } from '../environments/production';
+import { staging } from '../environments/staging';
 import { writeCluster } from './cluster';
 import { committedReleaseStates } from './helpers';
 import { IMAGE_TOOLS, JobRun, loadPipeline, ROOT, ScratchProject, writeKubectlStub } from './pipeline';
@@ -288,7 +289,10 @@ describe('deploy jobs', () => {
     const variables = { KUBE_CONTEXT_STAGING: 'soundcore/kcp:staging', ...secrets, ALERTMANAGER_SLACK_WEBHOOK_URL: webhook };
 
     test('with each password percent-encoded in its URL, never printed or passed as an argument', () => {
-      const run = project.run(jobs['deploy:staging'], { ref: 'main', variables });
+      // (the cluster as the apply leaves it: staging's Argo Rollouts are there for the deploy to wait on)
+      const stagingCluster = path.join(project.dir, 'staging-cluster');
+      writeCluster(stagingCluster, synthesizeObjects([staging], CATALOGUE, { staging: {} }).get('staging')!);
+      const run = project.run(jobs['deploy:staging'], { ref: 'main', variables, fixtures: stagingCluster });
       ok(run);
       expect(calls(run).slice(0, 6)).toEqual([
         'config use-context soundcore/kcp:staging',
@@ -300,6 +304,7 @@ describe('deploy jobs', () => {
       ]);
       expect(calls(run).slice(6)).toEqual([...['analytics-service', 'auth-service', 'content-service', 'frontend', 'knowledge-service', 'support-service']
         .map((d) => `-n ${STAGING} rollout status deployment/${d} --timeout=5m`),
+      ...['content-service', 'knowledge-service'].flatMap((r) => [`-n ${STAGING} get rollout.argoproj.io ${r} -o json`, `-n ${STAGING} get deployment ${r} -o json`]),
       expect.stringMatching(new RegExp(`^-n ${STAGING} get configmaps,.* -l deploy.soundcore-kcp.com/set=staging -o json$`))]);
       const secret = JSON.parse(run.kubectl[1].stdin!);
       expect(secret).toEqual({
