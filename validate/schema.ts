@@ -14,6 +14,8 @@ import { FIELD_DELTAS, FieldDelta, KUBERNETES_VERSION } from './kubernetes';
 import {
   findingAt, Finding, isObject, Json, JsonObject, ManifestObject, Segment, valueAt,
 } from './findings';
+import { CRD_PACKAGES } from './crds';
+import { deferRe2 } from './lazy-re2';
 import { loadModule, modelValidator, ModelValidate, SchemaRegistry } from './registry';
 import { closest } from './suggest';
 
@@ -92,8 +94,11 @@ const typeSignatures = new Map<string, string>();
  * object's validator looked up (then the object was validated as that type). A type's model is
  * loaded only when an object uses a field name its entry lists, so most runs load none.
  */
-function deltaFor(list: 'notIn128' | 'unchecked', field: string, accessed: string): FieldDelta | undefined {
-  return deltasByField[list].get(field)?.find((d) => {
+function deltaFor(list: 'notIn128' | 'unchecked', field: string, accessedSignature: () => string): FieldDelta | undefined {
+  const candidates = deltasByField[list].get(field);
+  if (candidates === undefined) return undefined;
+  const accessed = accessedSignature();
+  return candidates.find((d) => {
     let declared = typeSignatures.get(d.type);
     if (declared === undefined) {
       declared = signature(declaredFields(modelValidator(`kubernetes-models/${d.type}`)));
@@ -109,9 +114,13 @@ function deltaFor(list: 'notIn128' | 'unchecked', field: string, accessed: strin
 const API_SERVER_QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 let quantitiesTightened = false;
 
-/** Makes the compiled validators judge quantity strings as the API server does (once per process). */
+/**
+ * Makes the compiled validators judge quantity strings as the API server does, and compile their
+ * RE2 patterns on first use (validate/lazy-re2.ts); once per process, before any validator loads.
+ */
 function tightenQuantityFormat(): void {
   if (quantitiesTightened) return;
+  deferRe2(['kubernetes-models', ...CRD_PACKAGES.map((p) => p.package)]);
   const { formats } = loadModule('@kubernetes-models/validate') as { formats: { quantity: { validate: unknown } } };
   formats.quantity.validate = API_SERVER_QUANTITY;
   quantitiesTightened = true;
@@ -221,7 +230,7 @@ function strictFindings(object: ManifestObject, traces: Map<object, NodeTrace>):
     // `minProperties`, does not make a node that also declares fields free-form.)
     const strict = trace.accessed.size > 0;
     let accessed: string | undefined;
-    const declaredAs = (list: 'notIn128' | 'unchecked', field: string) => deltaFor(list, field, accessed ??= signature(trace.accessed));
+    const declaredAs = (list: 'notIn128' | 'unchecked', field: string) => deltaFor(list, field, () => (accessed ??= signature(trace.accessed)));
     for (const [field, child] of Object.entries(node)) {
       if (strict && trace.accessed.has(field)) {
         const delta = declaredAs('notIn128', field);
