@@ -59,6 +59,13 @@ function sha1(content) {
   return crypto.createHash('sha1').update(content).digest('hex');
 }
 
+/** The SHA-1 of the bundle's content, computed once per run (a 1.6 MB bundle costs ~5 ms each time). */
+let bundleHash;
+function bundleSha1(bundle) {
+  if (bundleHash === undefined || bundleHash.bundle !== bundle) bundleHash = { bundle, hash: sha1(bundle) };
+  return bundleHash.hash;
+}
+
 /** Whether `bundle` (the content of the bundle on disk) was built from the inputs' current content. */
 function isFresh(bundle) {
   let recorded;
@@ -66,7 +73,7 @@ function isFresh(bundle) {
   try {
     meta = JSON.parse(fs.readFileSync(metafile, 'utf8'));
     recorded = meta.inputs;
-    if (bundle === undefined || meta.bundle !== sha1(bundle)) return false;
+    if (bundle === undefined || meta.bundle !== bundleSha1(bundle)) return false;
     if (recorded === null || typeof recorded !== 'object' || BUILD_INPUTS.some((f) => !recorded[f])) return false;
   } catch {
     return false;
@@ -145,16 +152,19 @@ if (!isFresh(bundle)) {
   } finally {
     fs.rmSync(tmpOut, { force: true });
   }
-  writeAtomic(metafile, JSON.stringify({ bundle: sha1(bundle), inputs: record(Object.keys(result.metafile.inputs), since) }));
+  writeAtomic(metafile, JSON.stringify({ bundle: bundleSha1(bundle), inputs: record(Object.keys(result.metafile.inputs), since) }));
 }
 
 /**
  * Loads the bundle like `require` would, but through a V8 code cache kept beside it, so that an
- * unchanged bundle is not parsed and compiled again on every run.
+ * unchanged bundle is not parsed and compiled again on every run. A missing or rejected cache is
+ * made when the process exits, not right after compiling: V8 compiles most functions lazily, on
+ * their first call, and a cache made after the run holds every function the run compiled
+ * (cdk8s', cdk8s-plus', the app's), not only the top level.
  */
 function loadBundle(source) {
   // The cache file starts with the SHA-1 of the source it was made from (40 hex characters).
-  const key = Buffer.from(sha1(source));
+  const key = Buffer.from(bundleSha1(source));
   let cachedData;
   try {
     const file = fs.readFileSync(cachefile);
@@ -163,12 +173,97 @@ function loadBundle(source) {
     cachedData = undefined;
   }
   const script = new vm.Script(Module.wrap(source), { filename: outfile, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.on('exit', () => writeAtomic(cachefile, Buffer.concat([key, script.createCachedData()])));
+  }
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, Module.createRequire(outfile), mod, outfile, path.dirname(outfile));
-  if (cachedData === undefined || script.cachedDataRejected) {
-    writeAtomic(cachefile, Buffer.concat([key, script.createCachedData()]));
-  }
   return mod.exports;
+}
+
+/**
+ * A V8 code cache for the modules the bundle loads from node_modules at run time (the packages kept
+ * outside it: the validation gate's compiled `kubernetes-models` validators, ajv's formats), in
+ * `.build/<entry>.js.modules.v8cache`: each module is compiled from the cache when its content has
+ * the SHA-1 the cache was made from, and compiled from source otherwise. As for the bundle, the cache
+ * is made at exit, holding the functions the run compiled; it is rewritten only when a module was
+ * compiled without it, and keeps the modules of earlier runs (another entry's kinds) that this run
+ * did not load.
+ *
+ * Module loading stays Node's (resolution, the module cache, `require` of each module); only the
+ * compilation step (`Module.prototype._compile`) of files below a node_modules folder goes through
+ * here.
+ */
+function cacheNodeModules(file) {
+  /** filename -> { key: SHA-1 of the source, data: V8 cached data } */
+  const entries = new Map();
+  try {
+    const buffer = fs.readFileSync(file);
+    const headerLength = buffer.readUInt32LE(0);
+    let offset = 4 + headerLength;
+    for (const [filename, key, length] of JSON.parse(buffer.subarray(4, offset).toString('utf8'))) {
+      entries.set(filename, { key, data: buffer.subarray(offset, offset + length) });
+      offset += length;
+    }
+  } catch {
+    entries.clear(); // missing or unreadable: every module is compiled from source, and the cache remade
+  }
+  const compiled = new Map();
+  let stale = false;
+  const compile = Module.prototype._compile;
+  const inNodeModules = `${path.sep}node_modules${path.sep}`;
+  const compileModule = (mod, content, filename, format, rest) => {
+    // (ES modules, which Node 20.19 can `require`, keep Node's own path)
+    if (typeof content !== 'string' || !filename.includes(inNodeModules) || (format !== undefined && format !== 'commonjs')) {
+      return compile.call(mod, content, filename, format, ...rest);
+    }
+    const key = sha1(content);
+    const entry = entries.get(filename);
+    const cachedData = entry !== undefined && entry.key === key ? entry.data : undefined;
+    let script;
+    try {
+      script = new vm.Script(Module.wrap(content), { filename, cachedData });
+    } catch {
+      return compile.call(mod, content, filename, format, ...rest); // not a CommonJS module after all: Node decides
+    }
+    if (cachedData === undefined || script.cachedDataRejected) stale = true;
+    compiled.set(filename, { key, script });
+    // `require` as Node gives a module (lib/internal/modules/helpers.js makeRequireFunction)
+    const require = (id) => mod.require(id);
+    require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+    require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+    require.main = process.mainModule;
+    require.extensions = Module._extensions;
+    require.cache = Module._cache;
+    return script.runInThisContext({ displayErrors: true })
+      .call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+  };
+  Module.prototype._compile = function compileWithCache(content, filename, format, ...rest) {
+    return compileModule(this, content, filename, format, rest);
+  };
+  process.on('exit', () => {
+    if (!stale) return;
+    const header = [];
+    const parts = [];
+    for (const [filename, { key, script }] of compiled) {
+      const data = script.createCachedData();
+      header.push([filename, key, data.length]);
+      parts.push(data);
+    }
+    for (const [filename, { key, data }] of entries) {
+      if (compiled.has(filename)) continue;
+      header.push([filename, key, data.length]);
+      parts.push(data);
+    }
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(json.length);
+    try {
+      writeAtomic(file, Buffer.concat([length, json, ...parts]));
+    } catch {
+      // a cache that cannot be written only costs the next run its compile time
+    }
+  });
 }
 
 // Output piped into `head` and the like closes early; that is not an error of ours.
@@ -176,6 +271,7 @@ process.stdout.on('error', (err) => { if (err.code === 'EPIPE') process.exit(pro
 
 // Every entry point exports `main(args)` returning an exit code (or a promise of one), so that
 // tests can import the same modules without running them.
+cacheNodeModules(`${outfile}.modules.v8cache`);
 Promise.resolve().then(() => loadBundle(bundle).main(args)).then(
   (code) => { process.exitCode = code ?? 0; },
   (err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; },

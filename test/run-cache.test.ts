@@ -78,8 +78,7 @@ test('a bundle that its metafile does not describe is rebuilt (a build that died
 test('a V8 code cache made from another bundle of the same length is never used', () => {
   const config = path.join(dir, 'config.ts');
   const cache = path.join(dir, '.build', 'entry.js.v8cache');
-  // (computed at module load, so that its code is in the cache: a function first run later is compiled
-  // lazily and would never come from the cache)
+  // (computed at module load, so that its code is in the cache whenever the cache was made)
   fs.writeFileSync(config, "export const value = ['v1', '1', '0'].join('.');\n");
   expect(run()).toBe('v1.1.0');
   expect(run()).toBe('v1.1.0'); // (the cache of the v1.1.0 bundle now exists)
