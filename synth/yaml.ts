@@ -41,7 +41,11 @@ function key(k: string): string {
 }
 
 function isEmptyCollection(v: Json): boolean {
-  return v !== null && typeof v === 'object' && Object.keys(v).length === 0;
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.length === 0;
+  // (no key array built per value: JSON-shaped data has no inherited enumerable keys)
+  for (const k in v as object) if (Object.prototype.hasOwnProperty.call(v, k)) return false;
+  return true;
 }
 
 function emit(value: Json, indent: string, out: string[]): void {
