@@ -237,6 +237,8 @@ export function main(args: string[]): number {
     // cdk8s synth runs the validation gate plugin; it exits 2 while the gate has findings.
     summarize('cdk8s synth (CLI, with the gate plugin)', Array.from({ length: runs }, () => runOnce(node, ['node_modules/.bin/cdk8s', 'synth'], [0, 2]))),
     summarize('  the CLI alone (cdk8s --version)', Array.from({ length: runs }, () => runOnce(node, ['node_modules/.bin/cdk8s', '--version']))),
+    // the floor of every process figure above: Node's own start and exit
+    summarize('node alone (node -e 0)', Array.from({ length: runs }, () => runOnce(node, ['-e', '0']))),
     summarize('synth process, 1,000 generated components', Array.from({ length: SCALE_RUNS }, () => runOnce(node, ['scripts/run.js', 'scripts/bench.ts', '--child-synth', '1000']))),
     gateInProcess(),
     ...[60, 300, 1000, 2000].map(scaling),
