@@ -91,6 +91,9 @@ read_cluster() {
     any(.metadata.managedFields[]?; .manager == $m and .operation == "Apply" and .fieldsV1["f:spec"]["f:replicas"] != null),
     ([.metadata.managedFields[]? | select(.manager != $m and .fieldsV1["f:spec"]["f:replicas"] != null) | .manager] | join(",") | if . == "" then "-" else . end)
     ] | @tsv')
+  # each Deployment's metadata.generation before the apply (an Argo Rollout's wait tells its own
+  # release from one the folder does not touch)
+  generations=$(printf '%s' "$json" | jq -r '.items[] | [.metadata.name, .metadata.generation] | @tsv')
 }
 # The row of table $1 for the object named $2 (nothing, status 1, when it is not in the cluster).
 # (builtins only: the gate and the hand-over ask for dozens of rows, and each fork costs more than a scan)
@@ -350,19 +353,28 @@ EOF
 # the folder just applied (the annotation rollout.argoproj.io/workload-generation and
 # status.workloadObservedGeneration); otherwise status.phase and status.message (for Paused, the
 # reason of its first pause condition: BlueGreenPause, CanaryPauseStep, ...).
-# Prints "<phase><TAB><message>"; $2 is the Deployment's metadata.generation, or "-".
+# Prints "<phase><TAB><message>", the phase Promotion for a pause only a promotion ends; $2 is the
+# Deployment's metadata.generation, or "-".
 rollout_phase() {
   printf '%s' "$1" | jq -r --arg dgen "$2" '
     (.status // {}) as $s | (.metadata.annotations // {})["rollout.argoproj.io/workload-generation"] as $wgen
     | if ((($s.observedGeneration // "") | tonumber? // null) as $o | $o != null and $o < .metadata.generation) then "Progressing\twaiting for rollout spec update to be observed"
       elif $dgen != "-" and ($wgen != $dgen or (($s.workloadObservedGeneration // "") != $wgen)) then "Progressing\twaiting for rollout spec update to be observed for the reference workload"
-      elif $s.phase == "Paused" then "Paused\t\((($s.pauseConditions // [])[0].reason) // $s.message // "")"
+      elif $s.phase == "Paused" then
+        (($s.pauseConditions // [])[0].reason // $s.message // "") as $why
+        | ((.spec.strategy.canary.steps // [])[$s.currentStepIndex // -1].pause // {}) as $step
+        # (a blue/green before promotion, or a canary step `pause: {}` without a duration: the
+        # controller waits for `kubectl argo rollouts promote`, however long)
+        | if $why == "BlueGreenPause" or ($why == "CanaryPauseStep" and ($step | has("duration") | not) and $s.currentStepIndex != null)
+          then "Promotion\t\($why)" else "Paused\t\($why)" end
       else "\($s.phase // "Progressing")\t\($s.message // "")" end'
 }
 
 # Waits for each Argo Rollout of the folder: the controller, not this script, takes it through its
-# steps and analyses. Healthy passes; Paused for a blue/green promotion (BlueGreenPause) passes and says
-# how to promote; Degraded (aborted by a failed analysis, or past its progress deadline) fails;
+# steps and analyses. Healthy passes; a pause only a promotion ends (blue/green BlueGreenPause, a
+# canary step without a duration) passes and says how to promote; Degraded (aborted by a failed
+# analysis, or past its progress deadline) fails when this apply changed the Rollout's Deployment,
+# and is reported without failing when it is left from an earlier release the folder does not touch;
 # Progressing and a canary's timed pause are waited for, up to ARGO_ROLLOUT_SECONDS.
 await_argo_rollouts() {
   while IFS=$TAB read -r r workload; do
@@ -383,12 +395,19 @@ await_argo_rollouts() {
           echo "rollout/$r is Healthy"
           break ;;
         Degraded)
-          die "rollout/$r is Degraded: $message (the controller aborted it and traffic is back on the stable revision; see kubectl argo rollouts get rollout $r -n $ns)" ;;
-        Paused)
-          if [ "$message" = BlueGreenPause ]; then
-            echo "rollout/$r: the preview revision is up and waits to be promoted (kubectl argo rollouts promote $r -n $ns)"
+          before=$(row "$generations" "$workload" | cut -f2) || before=
+          if [ "$workload" != - ] && [ "$before" = "$dgen" ]; then
+            # (Argo keeps an aborted Rollout Degraded until a new revision: not this folder's doing)
+            echo "rollout/$r is still Degraded from an earlier release this folder does not change ($message); fix or roll it back with its own change" >&2
             break
-          fi ;;
+          fi
+          case $message in
+            RolloutAborted*) die "rollout/$r is Degraded: $message (the controller aborted it and traffic is back on the stable revision; see kubectl argo rollouts get rollout $r -n $ns)" ;;
+            *) die "rollout/$r is Degraded: $message (see kubectl argo rollouts get rollout $r -n $ns)" ;;
+          esac ;;
+        Promotion)
+          echo "rollout/$r: the new revision is up and waits to be promoted ($message; kubectl argo rollouts promote $r -n $ns)"
+          break ;;
       esac
       [ "$(date +%s)" -lt "$deadline" ] \
         || die "rollout/$r is still $phase${message:+ ($message)} after ${ARGO_ROLLOUT_SECONDS:-1800} s"

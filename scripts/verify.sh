@@ -30,6 +30,8 @@ dir=${1%/}
 plan=$dir/verify-plan.tsv
 [ -f "$plan" ] || die "$plan not found: the verification follows the plan written next to the manifests by npm run synth"
 : "${PROMETHEUS_URL:?is not set: the verification asks this Prometheus (e.g. http://prometheus-operated.monitoring.svc:9090)}"
+# (a URL given with a trailing slash would ask //api/v1/query)
+PROMETHEUS_URL=${PROMETHEUS_URL%/}
 report=${VERIFY_ENV:-verify.env}
 : > "$report"
 

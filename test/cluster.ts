@@ -42,7 +42,7 @@ export interface ClusterScenario {
    * What the Argo Rollouts controller reports for a Rollout. @default Healthy, its generation and its
    * Deployment's observed (`stale`: the controller has not yet seen the Deployment the folder applied)
    */
-  readonly rollouts?: { readonly [rollout: string]: { readonly phase: 'Healthy' | 'Progressing' | 'Paused' | 'Degraded'; readonly message?: string; readonly pauseReason?: string; readonly stale?: boolean } };
+  readonly rollouts?: { readonly [rollout: string]: { readonly phase: 'Healthy' | 'Progressing' | 'Paused' | 'Degraded'; readonly message?: string; readonly pauseReason?: string; readonly stepIndex?: number; readonly stale?: boolean } };
   /** Objects of the folder that are not in the cluster yet. */
   readonly missing?: readonly string[];
 }
@@ -127,6 +127,7 @@ export function writeCluster(dir: string, objects: readonly KubeObject[], scenar
         phase: r.phase, message: r.message ?? '', observedGeneration: '3', workloadObservedGeneration: deploymentGeneration,
         currentPodHash: '6f8d9c7b5', stableRS: r.phase === 'Healthy' ? '6f8d9c7b5' : '5c4b3a291', replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2,
         ...(r.pauseReason !== undefined ? { pauseConditions: [{ reason: r.pauseReason, startTime: NOW }] } : {}),
+        ...(r.stepIndex !== undefined ? { currentStepIndex: r.stepIndex } : {}),
       };
     }
     if (o.kind === 'HorizontalPodAutoscaler') {

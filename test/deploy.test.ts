@@ -380,14 +380,47 @@ describe('Argo Rollouts (staging): the deploy waits for what the controller repo
     expect(run.calls.findIndex((c) => c.includes('-l deploy.soundcore-kcp.com/set=staging'))).toBeGreaterThan(firstRead);
   });
 
-  test('GIVEN the canary was aborted by its analysis (Degraded) THEN the job fails with the controller\'s message and nothing is pruned', () => {
+  /** The namespace's Deployments as the deploy reads them before its apply, `older` at generation 2 (the apply then makes it 3). */
+  function deploymentsBefore(objects: readonly KubeObject[], older: string): object {
+    const dir = path.join(work, `before-${++n}`);
+    writeCluster(dir, objects);
+    const items = fs.readdirSync(dir).filter((x) => x.startsWith('deployment-')).sort().map((x) => JSON.parse(fs.readFileSync(path.join(dir, x), 'utf8')));
+    for (const d of items) if (d.metadata.name === older) d.metadata.generation = 2;
+    return { match: ['get', 'deployments.apps'], stdout: `${JSON.stringify({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } })}\n` };
+  }
+  // (the message as the v1.8 controller writes it after a failed analysis step)
+  const aborted = 'RolloutAborted: Rollout aborted update to revision 4: Metric "error-ratio" assessed Failed due to failed (1) > failureLimit (0)';
+
+  test('GIVEN the canary this deploy started was aborted by its analysis (Degraded) THEN the job fails with the controller\'s message and nothing is pruned', () => {
     const f = stagingFolder();
-    // (the message as the v1.8 controller writes it after a failed analysis step)
-    const aborted = 'RolloutAborted: Rollout aborted update to revision 4: Metric "error-ratio" assessed Failed due to failed (1) > failureLimit (0)';
-    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Degraded', message: aborted } } } }, { env: argoEnv });
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Degraded', message: aborted } } } },
+      { env: argoEnv, answers: [deploymentsBefore(f.objects, CANARY)] });
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(`rollout/${CANARY} is Degraded: ${aborted} (the controller aborted it and traffic is back on the stable revision; see kubectl argo rollouts get rollout ${CANARY} -n ${SS})\n`);
     expect(run.calls.filter((c) => c.includes(' delete ') || c.includes('-l deploy.soundcore-kcp.com/set='))).toEqual([]);
+  });
+
+  test('GIVEN a canary aborted by an earlier release that this folder does not change THEN it is reported, and the deploy goes on to the prune', () => {
+    const f = stagingFolder();
+    // (Argo keeps an aborted Rollout Degraded until a new revision comes: its Deployment's generation is the same before and after this apply)
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Degraded', message: aborted } } } }, { env: argoEnv });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe(`rollout/${CANARY} is still Degraded from an earlier release this folder does not change (${aborted}); fix or roll it back with its own change\n`);
+    expect(run.calls.filter((c) => c.includes('-l deploy.soundcore-kcp.com/set=staging'))).toHaveLength(1);
+  });
+
+  test('GIVEN a canary step without a duration (a pause only a promotion ends) THEN the deploy passes and says how to promote', () => {
+    const f = stagingFolder();
+    const dir = path.join(work, `paused-${++n}`);
+    writeCluster(dir, f.objects, { rollouts: { [CANARY]: { phase: 'Paused', message: 'CanaryPauseStep', pauseReason: 'CanaryPauseStep', stepIndex: 1 } } });
+    const rollout = JSON.parse(fs.readFileSync(path.join(dir, `rollout-${CANARY}.json`), 'utf8'));
+    expect(rollout.spec.strategy.canary.steps[1]).toEqual({ pause: { duration: '2m' } });
+    rollout.spec.strategy.canary.steps[1] = { pause: {} };
+    const run = deploy(['apply', f.dir], { objects: f.objects },
+      { env: argoEnv, answers: [{ match: ['get', 'rollout.argoproj.io', CANARY], stdout: JSON.stringify(rollout) }] });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`rollout/${CANARY}: the new revision is up and waits to be promoted (CanaryPauseStep; kubectl argo rollouts promote ${CANARY} -n ${SS})\n`);
   });
 
   test('GIVEN the controller has not yet seen the Deployment just applied THEN the deploy waits, even though the Rollout still says Healthy', () => {
@@ -408,12 +441,13 @@ describe('Argo Rollouts (staging): the deploy waits for what the controller repo
     const f = stagingFolder();
     const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [BLUE_GREEN]: { phase: 'Paused', message: 'BlueGreenPause', pauseReason: 'BlueGreenPause' } } } }, { env: argoEnv });
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`rollout/${BLUE_GREEN}: the preview revision is up and waits to be promoted (kubectl argo rollouts promote ${BLUE_GREEN} -n ${SS})\n`);
+    expect(run.stdout).toContain(`rollout/${BLUE_GREEN}: the new revision is up and waits to be promoted (BlueGreenPause; kubectl argo rollouts promote ${BLUE_GREEN} -n ${SS})\n`);
   });
 
   test('GIVEN the canary is in a timed pause step past ARGO_ROLLOUT_SECONDS THEN the job fails naming its phase', () => {
     const f = stagingFolder();
-    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Paused', message: 'CanaryPauseStep', pauseReason: 'CanaryPauseStep' } } } },
+    // (step 1 of staging's canary: `pause: { duration: 2m }`)
+    const run = deploy(['apply', f.dir], { objects: f.objects, scenario: { rollouts: { [CANARY]: { phase: 'Paused', message: 'CanaryPauseStep', pauseReason: 'CanaryPauseStep', stepIndex: 1 } } } },
       { env: { ...argoEnv, ARGO_ROLLOUT_SECONDS: '0' } });
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(`rollout/${CANARY} is still Paused (CanaryPauseStep) after 0 s\n`);

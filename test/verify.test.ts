@@ -205,6 +205,17 @@ describe('scripts/verify.sh against a stub Prometheus', () => {
     }
   });
 
+  test('a Prometheus URL given with a trailing slash asks the same API path', async () => {
+    const prometheus = await stubPrometheus(answers('0.0001', '0.01'));
+    try {
+      const r = await run(`${prometheus.url}/`);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(prometheus.queries).toEqual([errors[8], errors[7], latency[8], latency[7]]);
+    } finally {
+      await prometheus.close();
+    }
+  });
+
   test('a good new colour and a near miss pass with exit 0', async () => {
     for (const [errorRatio, slowRatio] of [['0.0001', '0.01'], ['0.00099', '0.049']]) {
       const prometheus = await stubPrometheus(answers(errorRatio, slowRatio));
