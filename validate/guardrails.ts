@@ -67,15 +67,22 @@ function figures(container: unknown, side: 'requests' | 'limits'): { cpu: number
   return { cpu: Math.round((parseQuantity(r.cpu) ?? 0) * 1000), memory: Math.ceil((parseQuantity(r.memory) ?? 0) / 2 ** 20) };
 }
 
+/** The most replicas a workload (Deployment or Rollout) may run: its replicas, or its HPA's maximum when higher. */
+function mostReplicas(env: EnvironmentIndex, workload: ManifestObject): number {
+  const replicas = asObject(workload.body.spec).replicas;
+  let most = typeof replicas === 'number' ? replicas : 1;
+  for (const hpa of env.ofKindIn('autoscaling', 'HorizontalPodAutoscaler', workload.namespace)) {
+    const hs = asObject(hpa.body.spec);
+    const ref = asObject(hs.scaleTargetRef);
+    if (asString(ref.kind) === workload.kind && asString(ref.name) === workload.name && typeof hs.maxReplicas === 'number') most = Math.max(most, hs.maxReplicas);
+  }
+  return most;
+}
+
 /** Pods a Deployment may run at the peak of a rollout: its most replicas (an HPA's max) plus its maxSurge. */
 function deploymentPeak(env: EnvironmentIndex, deployment: ManifestObject): { pods: number; why: string } {
   const spec = asObject(deployment.body.spec);
-  let most = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  for (const hpa of env.ofKindIn('autoscaling', 'HorizontalPodAutoscaler', deployment.namespace)) {
-    const hs = asObject(hpa.body.spec);
-    const ref = asObject(hs.scaleTargetRef);
-    if (asString(ref.kind) === 'Deployment' && asString(ref.name) === deployment.name && typeof hs.maxReplicas === 'number') most = Math.max(most, hs.maxReplicas);
-  }
+  const most = mostReplicas(env, deployment);
   const surgeValue = asObject(asObject(spec.strategy).rollingUpdate).maxSurge ?? '25%';
   const surge = typeof surgeValue === 'number' ? surgeValue
     : typeof surgeValue === 'string' && /^\d+%$/.test(surgeValue) ? Math.ceil((most * Number(surgeValue.slice(0, -1))) / 100) : 0;
@@ -100,13 +107,7 @@ function rolloutOf(env: EnvironmentIndex, deployment: ManifestObject): ManifestO
  * ReplicaSet at full size while the canary grows to its last weight, 100 % at promotion.
  */
 function rolloutPeak(env: EnvironmentIndex, rollout: ManifestObject): { pods: number; why: string } {
-  const spec = asObject(rollout.body.spec);
-  let most = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  for (const hpa of env.ofKindIn('autoscaling', 'HorizontalPodAutoscaler', rollout.namespace)) {
-    const hs = asObject(hpa.body.spec);
-    const ref = asObject(hs.scaleTargetRef);
-    if (asString(ref.kind) === 'Rollout' && asString(ref.name) === rollout.name && typeof hs.maxReplicas === 'number') most = Math.max(most, hs.maxReplicas);
-  }
+  const most = mostReplicas(env, rollout);
   return { pods: 2 * most, why: `Rollout ${rollout.name}: ${most} + ${most} of the new revision` };
 }
 
