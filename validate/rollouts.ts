@@ -14,7 +14,14 @@
  *   `valueFrom` is supplied by the analysis' `args` (else the AnalysisRun fails to start);
  * - `rollout/canary-weights`: `setWeight` steps are integers from 0 to 100 that never decrease
  *   (traffic only moves forward; moving back is an abort);
- * - `rollout/stable-ingress`: the nginx `stableIngress` exists and routes to the `stableService`.
+ * - `rollout/stable-ingress`: the nginx `stableIngress` exists and routes to the `stableService`;
+ * - `rollout/http-route`: every HTTPRoute the Gateway API plugin names exists in the plugin's
+ *   namespace, and one of its rules lists both the `stableService` and the `canaryService` as
+ *   distinct backendRefs (the plugin only finds out mid-rollout, when it sets the first weight);
+ * - `rollout/canary-analysis` (warning): a canary has an `analysis` step after a `setWeight` above 0,
+ *   or a background analysis (else nothing judges the canary: here the smoke test runs only as an
+ *   analysis Job metric). A warning, not an error: Argo accepts such a canary, and one promoted by
+ *   hand (`pause: {}`) can be deliberate; the errors are kept for what the controller would fail on.
  *
  * That an HPA's Rollout exists is `autoscaling/target` (validate/availability.ts).
  */
@@ -172,7 +179,87 @@ export function checkStableIngress(env: EnvironmentIndex): Finding[] {
   });
 }
 
+/**
+ * The HTTPRoutes the Gateway API plugin's configuration names, with their paths: `httpRoute` and the
+ * list form `httpRoutes: [{ name, useHeaderRoutes }]` (upstream argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi,
+ * `pkg/plugin/types.go` `GatewayAPITrafficRouting.HTTPRoute`/`HTTPRoutes`, and `docs/features/multiple-routes.md`).
+ * Routes found by `httpRouteSelector` are not named, so not checked.
+ */
+function pluginHttpRoutes(config: JsonObject, base: JsonPath): { path: JsonPath; name: string }[] {
+  const out: { path: JsonPath; name: string }[] = [];
+  const single = asString(config.httpRoute);
+  if (single !== undefined) out.push({ path: [...base, 'httpRoute'], name: single });
+  asArray(config.httpRoutes).forEach((r, i) => {
+    const name = asString(asObject(r).name);
+    if (name !== undefined) out.push({ path: [...base, 'httpRoutes', i, 'name'], name });
+  });
+  return out;
+}
+
+const GATEWAY_API_PLUGIN = 'argoproj-labs/gatewayAPI';
+
+/** The Service a backendRef names in `namespace` (a core Service by default, in the route's namespace by default), else undefined. */
+function backendService(ref: JsonObject, routeNamespace: string | undefined, namespace: string | undefined): string | undefined {
+  if ((asString(ref.group) ?? '') !== '' || (asString(ref.kind) ?? 'Service') !== 'Service') return undefined;
+  if ((asString(ref.namespace) ?? routeNamespace) !== namespace) return undefined;
+  return asString(ref.name);
+}
+
+/** Every HTTPRoute the Gateway API plugin names exists, and a rule of it lists the stable and the canary Service as two backendRefs. */
+export function checkPluginHttpRoutes(env: EnvironmentIndex): Finding[] {
+  return env.ofKind(ARGO, 'Rollout').flatMap((rollout) => {
+    const canary = asObject(valueAt(rollout.body, ['spec', 'strategy', 'canary']));
+    const config = valueAt(canary, ['trafficRouting', 'plugins', GATEWAY_API_PLUGIN]);
+    if (!isObject(config)) return [];
+    const namespace = asString(config.namespace) ?? rollout.namespace;
+    const stable = asString(canary.stableService);
+    const canaryService = asString(canary.canaryService);
+    const base = ['spec', 'strategy', 'canary', 'trafficRouting', 'plugins', GATEWAY_API_PLUGIN];
+    return pluginHttpRoutes(config, base).flatMap(({ path, name }) => {
+      const route = env.find('gateway.networking.k8s.io', 'HTTPRoute', namespace, name);
+      if (route === undefined) {
+        const there = env.ofKindIn('gateway.networking.k8s.io', 'HTTPRoute', namespace).map((r) => r.name).sort();
+        return [findingAt(rollout, 'rollout/http-route', path, `HTTPRoute ${JSON.stringify(name)} is not in namespace ${namespace ?? '(none)'} of the output `
+          + `(HTTPRoutes there: ${there.join(', ') || 'none'}): the plugin fails at the first setWeight`)];
+      }
+      if (stable === undefined || canaryService === undefined) return []; // (rollout/service and the schema say why)
+      const rules = asArray(asObject(route.body.spec).rules).map((rule) => asArray(asObject(rule).backendRefs)
+        .map((ref) => backendService(asObject(ref), route.namespace, rollout.namespace)));
+      const fits = rules.some((refs) => {
+        const s = refs.indexOf(stable);
+        return s >= 0 && refs.some((n, i) => n === canaryService && i !== s);
+      });
+      if (fits) return [];
+      const listed = new Set(rules.flat());
+      const missing = [stable, canaryService].filter((n) => !listed.has(n))
+        .map((n) => `${n === stable ? 'stable' : 'canary'} Service ${n}`);
+      const lacking = missing.length > 0 ? `no rule lists the ${missing.join(' or the ')}` : 'no single rule lists both';
+      const described = rules.map((refs, i) => `rules[${i}]: ${refs.map((n) => n ?? '(not a Service of the namespace)').join(', ') || 'none'}`).join('; ');
+      return [findingAt(rollout, 'rollout/http-route', path, `HTTPRoute ${name} (namespace ${namespace ?? '(none)'}) must list the stable Service ${stable} and the canary Service `
+        + `${canaryService} as two backendRefs of one rule, but ${lacking} (backendRefs ${described || 'none: no rules'}): the plugin has no weights to set`)];
+    });
+  });
+}
+
+/** A canary has an analysis step after a `setWeight` above 0, or a background analysis: something judges it before promotion. */
+export function checkCanaryAnalysis(env: EnvironmentIndex): Finding[] {
+  return env.ofKind(ARGO, 'Rollout').flatMap((rollout) => {
+    const canary = valueAt(rollout.body, ['spec', 'strategy', 'canary']);
+    if (!isObject(canary)) return [];
+    if (asArray(asObject(canary.analysis).templates).length > 0) return [];
+    let weighted = false;
+    for (const step of asArray(canary.steps).map(asObject)) {
+      if (typeof step.setWeight === 'number' && step.setWeight > 0) weighted = true;
+      else if (weighted && isObject(step.analysis)) return [];
+    }
+    const steps = asArray(canary.steps).map(asObject).map((s) => (s.setWeight === undefined ? Object.keys(s)[0] ?? '{}' : `setWeight ${JSON.stringify(s.setWeight)}`)).join(', ');
+    return [findingAt(rollout, 'rollout/canary-analysis', ['spec', 'strategy', 'canary', 'steps'],
+      `has no analysis step after a setWeight above 0, nor a background analysis (steps: ${steps || 'none'}): nothing judges the canary before it is promoted, `
+      + 'and the smoke test runs only as an analysis Job metric', 'warning')];
+  });
+}
+
 /** The Argo Rollouts checks, for `ENVIRONMENT_CHECKS`. */
 export const ROLLOUT_CHECKS: readonly ((env: EnvironmentIndex) => Finding[])[] = [
-  checkRolloutWorkloadRefs, checkRolloutServices, checkRolloutAnalyses, checkCanaryWeights, checkStableIngress,
+  checkRolloutWorkloadRefs, checkRolloutServices, checkRolloutAnalyses, checkCanaryWeights, checkStableIngress, checkPluginHttpRoutes, checkCanaryAnalysis,
 ];

@@ -9,7 +9,9 @@ import { checkAutoscalerTargets } from '../../validate/availability';
 import { Finding, loadManifests, ManifestObject, readManifestTree, SchemaRegistry } from '../../validate';
 import { checkPodSecurity } from '../../validate/pod-security';
 import { checkSchema } from '../../validate/schema';
-import { checkCanaryWeights, checkRolloutAnalyses, checkRolloutServices, checkRolloutWorkloadRefs, checkStableIngress, ROLLOUT_CHECKS } from '../../validate/rollouts';
+import {
+  checkCanaryAnalysis, checkCanaryWeights, checkPluginHttpRoutes, checkRolloutAnalyses, checkRolloutServices, checkRolloutWorkloadRefs, checkStableIngress, ROLLOUT_CHECKS,
+} from '../../validate/rollouts';
 import { ROOT } from '../../synth/root';
 import { Body, lines, objectOf } from './helpers';
 
@@ -145,6 +147,105 @@ describe('Argo Rollouts checks', () => {
     expect(run(checkStableIngress, unrouted)).toEqual([
       `${ROLLOUT} spec.strategy.canary.trafficRouting.nginx.stableIngress: Ingress soundcore-kcp has no path routing to the stable Service knowledge-service-canary: ingress-nginx canary has nothing to split [rollout/stable-ingress]`,
     ]);
+  });
+
+  test('the Gateway API plugin\'s HTTPRoute of the committed canary fits: it lists knowledge-service and knowledge-service-canary in one rule', () => {
+    const objects = stagingObjects();
+    expect(objects.find((o) => o.kind === 'Rollout' && o.name === 'knowledge-service')?.body).toMatchObject({
+      spec: { strategy: { canary: { trafficRouting: { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'knowledge-service', namespace: 'soundcore-kcp-staging' } } } } } },
+    });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([]);
+  });
+
+  test('an HTTPRoute the Gateway API plugin names that is not in its namespace is reported, with the routes that are', () => {
+    // GIVEN staging's canary naming a route that does not exist
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.trafficRouting.plugins['argoproj-labs/gatewayAPI'].httpRoute = 'no-such-route'; });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute "no-such-route" is not in namespace soundcore-kcp-staging of the output `
+      + '(HTTPRoutes there: analytics-service, auth-service, content-service, frontend, knowledge-service, support-service): the plugin fails at the first setWeight [rollout/http-route]',
+    ]);
+  });
+
+  test('the plugin\'s namespace, not the Rollout\'s, is where its HTTPRoute is looked up', () => {
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => { r.spec.strategy.canary.trafficRouting.plugins['argoproj-labs/gatewayAPI'].namespace = 'gateway-system'; });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute "knowledge-service" is not in namespace gateway-system of the output `
+      + '(HTTPRoutes there: none): the plugin fails at the first setWeight [rollout/http-route]',
+    ]);
+  });
+
+  test('the plugin\'s list form httpRoutes is checked route by route', () => {
+    // (upstream docs/features/multiple-routes.md: `httpRoutes: [{ name: backend-route }, { name: api-route }]`)
+    const objects = stagingWith('Rollout', 'knowledge-service', (r) => {
+      r.spec.strategy.canary.trafficRouting.plugins['argoproj-labs/gatewayAPI'] = { httpRoutes: [{ name: 'knowledge-service' }, { name: 'content-service', useHeaderRoutes: true }] };
+    });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoutes[1].name: HTTPRoute content-service (namespace soundcore-kcp-staging) must list `
+      + 'the stable Service knowledge-service and the canary Service knowledge-service-canary as two backendRefs of one rule, but no rule lists the stable Service knowledge-service '
+      + 'or the canary Service knowledge-service-canary (backendRefs rules[0]: content-service): the plugin has no weights to set [rollout/http-route]',
+    ]);
+  });
+
+  test('an HTTPRoute without the canary backendRef is reported', () => {
+    const objects = stagingWith('HTTPRoute', 'knowledge-service', (h) => { h.spec.rules[0].backendRefs.splice(1, 1); });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute knowledge-service (namespace soundcore-kcp-staging) must list `
+      + 'the stable Service knowledge-service and the canary Service knowledge-service-canary as two backendRefs of one rule, but no rule lists the canary Service knowledge-service-canary '
+      + '(backendRefs rules[0]: knowledge-service): the plugin has no weights to set [rollout/http-route]',
+    ]);
+  });
+
+  test('an HTTPRoute listing the stable Service twice instead of the canary is reported', () => {
+    const objects = stagingWith('HTTPRoute', 'knowledge-service', (h) => { h.spec.rules[0].backendRefs[1].name = 'knowledge-service'; });
+    expect(run(checkPluginHttpRoutes, objects)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute knowledge-service (namespace soundcore-kcp-staging) must list `
+      + 'the stable Service knowledge-service and the canary Service knowledge-service-canary as two backendRefs of one rule, but no rule lists the canary Service knowledge-service-canary '
+      + '(backendRefs rules[0]: knowledge-service, knowledge-service): the plugin has no weights to set [rollout/http-route]',
+    ]);
+  });
+
+  test('stable and canary Services split over two rules, or a canary backendRef to another namespace, are reported', () => {
+    const split = stagingWith('HTTPRoute', 'knowledge-service', (h) => {
+      const [stable, canary] = h.spec.rules[0].backendRefs;
+      h.spec.rules = [{ ...h.spec.rules[0], backendRefs: [stable] }, { ...h.spec.rules[0], backendRefs: [canary] }];
+    });
+    expect(run(checkPluginHttpRoutes, split)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute knowledge-service (namespace soundcore-kcp-staging) must list `
+      + 'the stable Service knowledge-service and the canary Service knowledge-service-canary as two backendRefs of one rule, but no single rule lists both '
+      + '(backendRefs rules[0]: knowledge-service; rules[1]: knowledge-service-canary): the plugin has no weights to set [rollout/http-route]',
+    ]);
+    const elsewhere = stagingWith('HTTPRoute', 'knowledge-service', (h) => { h.spec.rules[0].backendRefs[1].namespace = 'soundcore-kcp-production'; });
+    expect(run(checkPluginHttpRoutes, elsewhere)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].httpRoute: HTTPRoute knowledge-service (namespace soundcore-kcp-staging) must list `
+      + 'the stable Service knowledge-service and the canary Service knowledge-service-canary as two backendRefs of one rule, but no rule lists the canary Service knowledge-service-canary '
+      + '(backendRefs rules[0]: knowledge-service, (not a Service of the namespace)): the plugin has no weights to set [rollout/http-route]',
+    ]);
+  });
+
+  test('a canary without an analysis step after a setWeight above 0 is a warning, unless a background analysis judges it', () => {
+    // GIVEN staging's canary with its analysis steps dropped, or kept only before the first weight
+    const without = stagingWith('Rollout', 'knowledge-service', (r) => {
+      r.spec.strategy.canary.steps = r.spec.strategy.canary.steps.filter((s: Body) => s.analysis === undefined);
+    });
+    expect(run(checkCanaryAnalysis, without)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.steps: warning: has no analysis step after a setWeight above 0, nor a background analysis (steps: setWeight 10, pause, setWeight 50, pause, setWeight 100): `
+      + 'nothing judges the canary before it is promoted, and the smoke test runs only as an analysis Job metric [rollout/canary-analysis]',
+    ]);
+    expect(checkCanaryAnalysis(new EnvironmentIndex('staging', without)).map((f) => f.severity)).toEqual(['warning']);
+    const early = stagingWith('Rollout', 'knowledge-service', (r) => {
+      const steps = r.spec.strategy.canary.steps;
+      r.spec.strategy.canary.steps = [{ setWeight: 0 }, steps[2], { setWeight: 100 }];
+    });
+    expect(run(checkCanaryAnalysis, early)).toEqual([
+      `${ROLLOUT} spec.strategy.canary.steps: warning: has no analysis step after a setWeight above 0, nor a background analysis (steps: setWeight 0, analysis, setWeight 100): `
+      + 'nothing judges the canary before it is promoted, and the smoke test runs only as an analysis Job metric [rollout/canary-analysis]',
+    ]);
+    const background = stagingWith('Rollout', 'knowledge-service', (r) => {
+      const steps = r.spec.strategy.canary.steps;
+      r.spec.strategy.canary.analysis = steps[2].analysis;
+      r.spec.strategy.canary.steps = steps.filter((s: Body) => s.analysis === undefined);
+    });
+    expect(run(checkCanaryAnalysis, background)).toEqual([]);
   });
 
   test('an HPA targeting a missing Rollout is reported', () => {
