@@ -525,7 +525,8 @@ function issueProblems(issue: z.core.$ZodIssue, root: unknown, prefix: readonly 
       if (nearest !== undefined) return nearest;
       // An object with exactly the keys of one shape, off only by the values' types (`{ setWeight: '10' }`):
       // that shape's problems, each at its own path.
-      const typed = branches.find((b) => b.length > 0 && b.every((p) => p.kind === ShapeProblemKind.WRONG_TYPE && p.value !== undefined));
+      const typed = branches.find((b) => b.length > 0
+        && b.every((p) => p.kind === ShapeProblemKind.WRONG_TYPE && p.value !== undefined && p.path.length > path.length));
       if (typed !== undefined) return typed;
       // Keys no shape has, with the closest key of any shape: `{ cidr: [...] }` -> "cidrs".
       const stray = here !== null && typeof here === 'object' && !Array.isArray(here) ? Object.keys(here).filter((k) => !anyShape.has(k)) : [];
