@@ -22,6 +22,23 @@ export function argoDurationSeconds(value: unknown): number | undefined {
   return m === null ? undefined : Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
 }
 
+/**
+ * The longest duration Argo Rollouts can hold: 2^31 - 1 seconds. Its controller reads a pause as int32
+ * seconds (`RolloutPause.DurationSeconds() int32` returns `int32(d.Seconds())`, so a longer one wraps
+ * around: argoproj/argo-rollouts, pkg/apis/rollouts/v1alpha1/types.go); the analysis interval is held
+ * to the same bound.
+ */
+export const MAX_ARGO_DURATION_SECONDS = 2147483647;
+
+/** Rule broken by `value` as an Argo duration (`formats` names the examples), or undefined. */
+function checkArgoDuration(value: unknown, formats: string): string | undefined {
+  const seconds = argoDurationSeconds(value);
+  if (seconds === undefined) return `must be whole seconds, minutes or hours such as ${formats}`;
+  return seconds > MAX_ARGO_DURATION_SECONDS
+    ? `must be at most ${MAX_ARGO_DURATION_SECONDS} seconds (Argo Rollouts holds a duration in a 32-bit integer of seconds; this is ${seconds})`
+    : undefined;
+}
+
 /** The longest scale-down delay: a day. */
 const MAX_SCALE_DOWN_DELAY_SECONDS = 86400;
 
@@ -51,15 +68,15 @@ export function validateArgoSettings(argo: ArgoSettings | undefined, replicas: u
         at(`steps[${i}].setWeight`, step.setWeight, rule);
         if (rule === undefined) last = step.setWeight;
       } else if ('pause' in step && step.pause.duration !== undefined) {
-        at(`steps[${i}].pause.duration`, step.pause.duration, argoDurationSeconds(step.pause.duration) === undefined
-          ? 'must be whole seconds, minutes or hours such as "30s", "5m" or "1h" (omit it to pause until promoted)' : undefined);
+        at(`steps[${i}].pause.duration`, step.pause.duration,
+          checkArgoDuration(step.pause.duration, '"30s", "5m" or "1h" (omit it to pause until promoted)'));
       }
     });
   }
   const a = argo.analysis;
   if (a !== undefined) {
     if (a.interval !== undefined) {
-      at('analysis.interval', a.interval, argoDurationSeconds(a.interval) === undefined ? 'must be whole seconds, minutes or hours such as "30s", "1m"' : undefined);
+      at('analysis.interval', a.interval, checkArgoDuration(a.interval, '"30s", "1m"'));
     }
     if (a.count !== undefined) at('analysis.count', a.count, checkInteger(a.count, 1, 100));
     if (a.failureLimit !== undefined) {
@@ -84,4 +101,53 @@ export function validateSharedAnalysis(components: { readonly [name: string]: Co
     component, field: 'argo.analysis', value: s.argo?.analysis,
     rule: `must be the same as ${first}'s (${norm(settings.argo?.analysis)}): every Argo component of an environment shares one SLO AnalysisTemplate; set it under defaults.argo`,
   }));
+}
+
+/** The engine that reads each engine-specific field of `argo` (`analysis` is read by both). */
+const ENGINE_OF_FIELD: { readonly [field: string]: string } = {
+  previewReplicaCount: 'argo-blue-green',
+  autoPromotionEnabled: 'argo-blue-green',
+  scaleDownDelaySeconds: 'argo-blue-green',
+  steps: 'argo-canary',
+};
+
+/** A component as the engine rule sees it: its strategy and the `argo` written on the component itself. */
+export interface ArgoEngineUse {
+  readonly strategy: string;
+  /** `components.<c>.argo` as written (not merged with `defaults.argo`). */
+  readonly own: ArgoSettings | undefined;
+}
+
+/**
+ * Fields of `argo` that the engine cannot read: on an Argo component, a field of the other engine
+ * written on the component itself; in `defaults.argo`, a field that no component takes from there
+ * with the engine that reads it. A field a component inherits from `defaults` is not its mistake
+ * (the defaults serve both engines), and components that are not released by Argo are not checked
+ * here (their `argo` is validated but unused until they switch).
+ */
+export function validateArgoEngines(
+  defaults: ArgoSettings | undefined,
+  components: { readonly [name: string]: ArgoEngineUse },
+  isArgo: (strategy: string) => boolean,
+): (ArgoSettingProblem & { component?: string })[] {
+  const problems: (ArgoSettingProblem & { component?: string })[] = [];
+  for (const [component, { strategy, own }] of Object.entries(components)) {
+    if (!isArgo(strategy) || own === undefined) continue;
+    for (const [field, value] of Object.entries(own)) {
+      const engine = ENGINE_OF_FIELD[field];
+      if (engine === undefined || engine === strategy || value === undefined) continue;
+      problems.push({ component, field: `argo.${field}`, value,
+        rule: `is a setting of ${engine} only; this component's strategy is ${strategy}, which does not read it: remove it` });
+    }
+  }
+  for (const [field, value] of Object.entries(defaults ?? {})) {
+    const engine = ENGINE_OF_FIELD[field];
+    if (engine === undefined || value === undefined) continue;
+    const takers = Object.values(components).filter((c) => c.strategy === engine && c.own?.[field as keyof ArgoSettings] === undefined);
+    if (takers.length === 0) {
+      problems.push({ field: `defaults.argo.${field}`, value,
+        rule: `has no effect: it is a setting of ${engine} only, and no component of this environment runs ${engine} taking it from defaults; remove it` });
+    }
+  }
+  return problems;
 }

@@ -22,7 +22,7 @@ import {
   MonitoringSettings, PodSelection, ProbeTimings, ReleaseMode, ResolvedEnvironment, ResolvedNetworkSettings, RoutingMode, SecretMode,
 } from './model';
 import { MONITORING_DEFAULTS } from './monitoring';
-import { validateArgoSettings, validateSharedAnalysis } from './argo';
+import { validateArgoEngines, validateArgoSettings, validateSharedAnalysis } from './argo';
 
 /** One problem found in the configuration. */
 export interface ConfigProblem {
@@ -540,6 +540,8 @@ export function validateEnvironment(
       + `(rolling components set their own; blue/green ones take theirs from ${stateFile}); remove it`);
   }
   problems.push(...validateSharedAnalysis(resolved.components, (m) => ARGO_MODES.includes(m)).map((p) => ({ ...p, environment: envName })));
+  const engines = Object.fromEntries(catalogue.map((c) => [c.name, { strategy: resolved.components[c.name].strategy, own: own(env.components, c.name)?.argo }]));
+  problems.push(...validateArgoEngines(env.defaults.argo, engines, (m) => ARGO_MODES.includes(m)).map((p) => ({ ...p, environment: envName })));
   problems.push(...validateMonitoring(envName, resolved.monitoring));
   problems.push(...validateMetricsPort(envName, resolved.monitoring.metricsPort, catalogue));
   problems.push(...validateNetwork(envName, env.namespace, resolved.network, usedDatastores(catalogue)));

@@ -133,8 +133,10 @@ const canaryStep = z.union([
 ], { error: "must be { setWeight: <percent> }, { pause: { duration?: '5m' } } or { analysis: {} }" });
 
 /**
- * Options of the Argo Rollouts engines (strategies `argo-blue-green` and `argo-canary`); each
- * field is for one of them (a field of the other is an error). Merged over `defaults.argo` field by field.
+ * Options of the Argo Rollouts engines (strategies `argo-blue-green` and `argo-canary`); each field
+ * but `analysis` is for one of them. Merged over `defaults.argo` field by field. A field of the other
+ * engine written on an Argo component is an error, as is a field in `defaults.argo` that no component
+ * takes from there with its engine (`validateArgoEngines` in `argo.ts`).
  */
 export const argoSettingsSchema = strict({
   /** Blue/green: pods of the preview revision before promotion. @default - the full size (`replicas`) */
@@ -521,6 +523,11 @@ function issueProblems(issue: z.core.$ZodIssue, root: unknown, prefix: readonly 
       const nearest = branches.find((b) => b.length > 0
         && b.every((p) => p.kind === ShapeProblemKind.UNKNOWN_KEY && !anyShape.has(String(p.path[p.path.length - 1]))));
       if (nearest !== undefined) return nearest;
+      // An object with exactly the keys of one shape, off only by the values' types (`{ setWeight: '10' }`):
+      // that shape's problems, each at its own path.
+      const typed = branches.find((b) => b.length > 0
+        && b.every((p) => p.kind === ShapeProblemKind.WRONG_TYPE && p.value !== undefined && p.path.length > path.length));
+      if (typed !== undefined) return typed;
       // Keys no shape has, with the closest key of any shape: `{ cidr: [...] }` -> "cidrs".
       const stray = here !== null && typeof here === 'object' && !Array.isArray(here) ? Object.keys(here).filter((k) => !anyShape.has(k)) : [];
       const hints = stray.map((k) => ({ k, guess: closest(k, [...anyShape]) }))

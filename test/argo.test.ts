@@ -208,6 +208,64 @@ describe('the environment model', () => {
     ]);
   });
 
+  const ENGINE_RULE = (engine: string, strategy: string) =>
+    `is a setting of ${engine} only; this component's strategy is ${strategy}, which does not read it: remove it`;
+
+  test('rejects a field of the other engine written on an Argo component, naming the engine it belongs to', () => {
+    // GIVEN the staging canary with blue/green fields, and the staging blue/green Rollout with canary steps
+    const canary = withComponent('knowledge-service', { argo: { ...staging.components['knowledge-service'].argo, previewReplicaCount: 1, autoPromotionEnabled: true } });
+    const blueGreen = withComponent('content-service', { argo: { previewReplicaCount: 1, scaleDownDelaySeconds: 300, steps: [{ setWeight: 5 }] } });
+    // WHEN they are checked THEN each field is one problem with its value
+    expect(configProblems([canary])).toEqual([
+      `staging/knowledge-service: argo.previewReplicaCount ${ENGINE_RULE('argo-blue-green', 'argo-canary')}, got 1`,
+      `staging/knowledge-service: argo.autoPromotionEnabled ${ENGINE_RULE('argo-blue-green', 'argo-canary')}, got true`,
+    ]);
+    expect(configProblems([blueGreen])).toEqual([
+      `staging/content-service: argo.steps ${ENGINE_RULE('argo-canary', 'argo-blue-green')}, got [{"setWeight":5}]`,
+    ]);
+    expect(configProblems([withComponent('knowledge-service', { argo: { steps: [{ setWeight: 100 }], scaleDownDelaySeconds: 60 } })])).toEqual([
+      `staging/knowledge-service: argo.scaleDownDelaySeconds ${ENGINE_RULE('argo-blue-green', 'argo-canary')}, got 60`,
+    ]);
+  });
+
+  test('defaults.argo serves both engines: a field only some components read is no problem; one no component takes from defaults is', () => {
+    // GIVEN staging (one canary, one blue/green) with fields of both engines under defaults.argo, the canary taking its steps from there
+    const both = {
+      ...staging, defaults: { ...staging.defaults, argo: { steps: [{ setWeight: 100 }], autoPromotionEnabled: true } },
+      components: { ...staging.components, 'knowledge-service': { ...staging.components['knowledge-service'], argo: undefined } },
+    };
+    // THEN the blue/green component inherits steps and the canary autoPromotionEnabled without a problem
+    expect(configProblems([both])).toEqual([]);
+    // GIVEN the canary setting its own steps and no component running argo-blue-green
+    const unused = {
+      ...both, components: { ...both.components, 'content-service': { strategy: ReleaseMode.ROLLING }, 'knowledge-service': staging.components['knowledge-service'] },
+    };
+    expect(configProblems([unused])).toEqual([
+      'staging: defaults.argo.steps has no effect: it is a setting of argo-canary only, and no component of this environment runs argo-canary taking it from defaults; remove it, got [{"setWeight":100}]',
+      'staging: defaults.argo.autoPromotionEnabled has no effect: it is a setting of argo-blue-green only, and no component of this environment runs argo-blue-green taking it from defaults; remove it, got true',
+    ]);
+  });
+
+  test('bounds pause durations and the analysis interval by the 32-bit seconds of Argo Rollouts', () => {
+    // Upstream: RolloutPause.DurationSeconds() returns int32(d.Seconds()) (argoproj/argo-rollouts,
+    // pkg/apis/rollouts/v1alpha1/types.go), so 2^31 s wraps around to a negative pause.
+    const max = (seconds: number) => `must be at most 2147483647 seconds (Argo Rollouts holds a duration in a 32-bit integer of seconds; this is ${seconds})`;
+    expect(configProblems([{ ...staging, defaults: { ...staging.defaults, argo: { analysis: { interval: '35791395m' } } }, components: {
+      ...staging.components,
+      'knowledge-service': { ...staging.components['knowledge-service'], argo: { steps: [{ setWeight: 10 }, { pause: { duration: '2147483647s' } }, { pause: { duration: '2147483648s' } }, { pause: { duration: '596524h' } }] } },
+    } }])).toEqual([
+      `staging: defaults.argo.analysis.interval ${max(2147483700)}, got "35791395m"`,
+      `staging/knowledge-service: argo.steps[2].pause.duration ${max(2147483648)}, got "2147483648s"`,
+      `staging/knowledge-service: argo.steps[3].pause.duration ${max(2147486400)}, got "596524h"`,
+    ]);
+  });
+
+  test('a canary weight written as a string is one problem: its type', () => {
+    expect(configProblems([withComponent('knowledge-service', { argo: { steps: [{ setWeight: '10' }, { setWeight: 100 }] } })])).toEqual([
+      'staging/knowledge-service: argo.steps[0].setWeight must be a number, got "10"',
+    ]);
+  });
+
   test('rejects Argo components asking for different SLO measurements (one AnalysisTemplate per namespace)', () => {
     expect(configProblems([withComponent('support-service', { strategy: ReleaseMode.ARGO_CANARY, argo: { analysis: { count: 3 } } })])).toEqual([
       'staging/support-service: argo.analysis must be the same as knowledge-service\'s ({"interval":"1m","count":5,"failureLimit":0}): '
