@@ -1,16 +1,18 @@
 // The public surface of the KCP construct library: named exports only.
-export { APP_LABEL, recommendedLabels, selectorLabels } from './labels';
+export { Conventions, findLibraryAnnotation, LIBRARY_ANNOTATIONS } from './conventions';
+export type { ConventionsProps, LibraryAnnotation } from './conventions';
+export { recommendedLabels, selectorLabels } from './labels';
 export type { LabelSet, RecommendedLabelOptions } from './labels';
-export { COLOUR_LABEL, Microservice } from './microservice';
+export { Microservice } from './microservice';
 export type {
   AutoscalingOptions, ContainerResources, MetricsOptions, MicroserviceProps, ProbeTimings, ResourceQuantities, WorkloadVariant,
 } from './microservice';
 export {
   ALLOW_DNS_POLICY, DEFAULT_DENY_POLICY, EndpointRole, NAMESPACE_NAME_LABEL, NetworkPeer, NetworkPort, NetworkProtocol,
-  PODS_MANAGED_ELSEWHERE_ANNOTATION, TrafficPeer, ZeroTrustNetwork,
+  TrafficPeer, ZeroTrustNetwork,
 } from './network';
 export type { ConnectOptions, INetworkEndpoint, TrafficEdge, TrafficPeerProps, ZeroTrustNetworkProps } from './network';
-export { OUT_OF_BAND_SECRETS_ANNOTATION, PodSecurityLevel, SecureNamespace } from './namespace';
+export { PodSecurityLevel, SecureNamespace } from './namespace';
 export type { SecureNamespaceProps } from './namespace';
 export { TlsIngress } from './ingress';
 export type { TlsIngressProps } from './ingress';

@@ -3,14 +3,12 @@
  * that go into a Deployment's immutable `spec.selector`; everything that changes per release (image
  * version) or describes the object (recommended `app.kubernetes.io/*` labels) is metadata only.
  */
+import { Conventions } from './conventions';
 
 /** A set of Kubernetes labels. */
 export interface LabelSet {
   readonly [key: string]: string;
 }
-
-/** The `app` label: what Services, NetworkPolicies and PDBs select a workload by. */
-export const APP_LABEL = 'app';
 
 /** Options for {@link recommendedLabels}. */
 export interface RecommendedLabelOptions {
@@ -26,9 +24,9 @@ export interface RecommendedLabelOptions {
   readonly version?: string;
 }
 
-/** Selector labels of a workload: `{ app: <name> }`. */
-export function selectorLabels(name: string): LabelSet {
-  return { [APP_LABEL]: name };
+/** Selector labels of a workload: `{ <conventions.appLabel>: <name> }` (`app` by default). */
+export function selectorLabels(name: string, conventions: Conventions = Conventions.DEFAULT): LabelSet {
+  return conventions.selectorLabels(name);
 }
 
 /** The Kubernetes recommended labels (`app.kubernetes.io/*`), managed by cdk8s. */

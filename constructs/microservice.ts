@@ -3,7 +3,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RolloutRouteBackend } from './argo-rollouts';
 import { ArgoRollout } from './rollout';
-import { LabelSet, recommendedLabels, selectorLabels } from './labels';
+import { Conventions } from './conventions';
+import { LabelSet, recommendedLabels } from './labels';
 import { Colour, IdleSize, otherColour, ReleaseStrategy } from './release-strategy';
 import { ConnectOptions, INetworkEndpoint, NetworkPeer, NetworkPort, TrafficEdge, ZeroTrustNetwork } from './network';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
@@ -15,8 +16,6 @@ import {
 /** (Defined with the quantities they hold; exported here too, where they have always been.) */
 export type { ContainerResources, ResourceQuantities } from './quantity';
 
-/** The pod label carrying the colour of a blue/green pair. */
-export const COLOUR_LABEL = 'version';
 /** The pod label carrying the image tag a pod runs (never in a Deployment selector). */
 const VERSION_LABEL = 'app.kubernetes.io/version';
 
@@ -50,7 +49,7 @@ const K8S_PROBE_DEFAULTS: ProbeTimings = { initialDelaySeconds: 0, periodSeconds
 export interface MicroserviceProps {
   /** Exact name of the Deployment, Service, container and `app` label (DNS-1123 label). */
   readonly name: string;
-  /** Image repository without tag, e.g. `registry.gitlab.com/soundcore/kcp/frontend`. */
+  /** Image repository without tag, e.g. `ghcr.io/acme/orders`. */
   readonly image: string;
   /** How the workload is released, and the image tag(s) it runs (`latest` is rejected). */
   readonly release: ReleaseStrategy;
@@ -88,7 +87,7 @@ export interface MicroserviceProps {
    * greater than 0 and in whole bytes, rendered exactly. @default Size.mebibytes(256)
    */
   readonly writableSizeLimit?: Size | string;
-  /** Numeric non-root UID/GID the pod runs as. @default 10001 */
+  /** Numeric non-root UID/GID the pod runs as. @default - `Conventions.of(scope).runAsUser` (65532 unless the platform sets its own) */
   readonly runAsUser?: number;
   /** Extra surge pods during a rolling update (maxUnavailable is always 0). @default '25%' */
   readonly maxSurge?: kplus.PercentOrAbsolute;
@@ -170,6 +169,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
   public readonly healthPath: string;
   /** Labels every pod of this workload carries and every Service/PDB selects by. */
   public readonly selector: LabelSet;
+  /** The conventions of its scope (label keys, UID), read once when built. */
+  public readonly conventions: Conventions;
   /** How the workload is released. */
   public readonly release: ReleaseStrategy;
   /** The Service in front of the workload (the active colour of a pair). */
@@ -208,6 +209,10 @@ export class Microservice extends Construct implements INetworkEndpoint {
   public readonly shutdownSeconds: number;
 
   private readonly props: MicroserviceProps;
+  /** UID/GID its pods run as. */
+  private get runAsUser(): number {
+    return this.props.runAsUser ?? this.conventions.runAsUser;
+  }
   private metrics?: { readonly port: number; readonly serviceLabels: LabelSet };
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
@@ -236,7 +241,8 @@ export class Microservice extends Construct implements INetworkEndpoint {
     this.servicePort = props.servicePort ?? props.containerPort;
     this.replicas = props.replicas ?? 2;
     this.healthPath = props.healthPath ?? '/health';
-    this.selector = selectorLabels(props.name);
+    this.conventions = Conventions.of(this);
+    this.selector = this.conventions.selectorLabels(props.name);
     if (props.autoscaling !== undefined) {
       const a = props.autoscaling;
       assertValid(where, 'autoscaling.maxReplicas', a.maxReplicas, checkInteger(a.maxReplicas, this.replicas));
@@ -301,12 +307,12 @@ export class Microservice extends Construct implements INetworkEndpoint {
           // the idle colour's HPA holds it at exactly its size; only the active colour autoscales
           maxReplicas: maxReplicas === undefined ? undefined : (isActive ? maxReplicas : replicas),
           peakReplicas: Math.max(maxReplicas ?? full, bg.standbyReplicas),
-          variantLabels: { [COLOUR_LABEL]: colour },
+          variantLabels: { [this.conventions.colourLabel]: colour },
         }));
       }
       this.activeDeployment = byColour.get(bg.active)!;
-      this.selectPods(this.service, { [COLOUR_LABEL]: bg.active });
-      this.selectPods(this.previewService, { [COLOUR_LABEL]: idle });
+      this.selectPods(this.service, { [this.conventions.colourLabel]: bg.active });
+      this.selectPods(this.previewService, { [this.conventions.colourLabel]: idle });
     }
     // one endpoint per workload: its peer selects `app` only, so it covers both colours
     props.network?.addEndpoint(this);
@@ -436,7 +442,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
         maxSurge: p.maxSurge ?? kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      securityContext: restrictedPodSecurity({ user: p.runAsUser, group: p.runAsUser }),
+      securityContext: restrictedPodSecurity({ user: this.runAsUser, group: this.runAsUser }),
       automountServiceAccountToken: false,
       terminationGracePeriod: Duration.seconds(this.preStopSeconds + this.shutdownSeconds),
     });
@@ -462,7 +468,7 @@ export class Microservice extends Construct implements INetworkEndpoint {
       resources: {},
       liveness: probe(p.liveness),
       readiness: probe(p.readiness),
-      securityContext: restrictedContainerSecurity({ user: p.runAsUser, group: p.runAsUser }),
+      securityContext: restrictedContainerSecurity({ user: this.runAsUser, group: this.runAsUser }),
       // keeps serving until the endpoints no longer list the pod, then SIGTERM
       lifecycle: this.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(this.preStopSeconds)]) } : undefined,
     });

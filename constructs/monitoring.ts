@@ -5,6 +5,7 @@
  */
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Conventions } from './conventions';
 import { LabelSet } from './labels';
 import { Microservice } from './microservice';
 import {
@@ -47,7 +48,7 @@ export interface WorkloadMonitorProps {
   /**
    * Pod labels copied onto every series of the pod; the default labels each series of a blue/green
    * pair with its colour.
-   * @default ['version']
+   * @default - [the colour label of `Conventions.of(scope)`] (`['version']` by default)
    */
   readonly podTargetLabels?: readonly string[];
   /** Service port number of the `metrics` port added to scraped Services. @default 9090 */
@@ -89,7 +90,7 @@ export class WorkloadMonitor extends Construct {
     this.path = props.path ?? '/metrics';
     this.jobLabel = props.jobLabel ?? 'app.kubernetes.io/name';
     this.metricsPort = props.metricsPort ?? 9090;
-    const podTargetLabels = props.podTargetLabels ?? ['version'];
+    const podTargetLabels = props.podTargetLabels ?? [Conventions.of(this).colourLabel];
 
     checkLabels(where, 'labels', props.labels ?? {});
     checkLabels(where, 'selectLabels', this.selector);

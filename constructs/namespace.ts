@@ -1,15 +1,9 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Conventions } from './conventions';
 import { LabelSet } from './labels';
 import { assertValid, checkDnsLabel, checkDnsSubdomain, PropsError } from './validation';
-
-/**
- * Annotation of a Namespace listing the Secrets its manifests reference but do not create (an
- * operator or CI creates them out of band), as JSON `{ "<secret>": ["<key>", ...] }`. Reviewers see
- * the contract in `dist/`, and the validation gate accepts references to exactly those keys.
- */
-export const OUT_OF_BAND_SECRETS_ANNOTATION = 'secrets.soundcore-kcp.com/provided-out-of-band';
 
 /** Pod Security Standard levels a namespace can enforce. */
 export enum PodSecurityLevel {
@@ -70,13 +64,13 @@ export class SecureNamespace extends Construct {
 
   /**
    * Declares that Secret `name` with `keys` is created in this namespace out of band (not by these
-   * manifests), recorded in the {@link OUT_OF_BAND_SECRETS_ANNOTATION} annotation.
+   * manifests), recorded in the `outOfBandSecrets` annotation (`secrets.<annotationDomain>/provided-out-of-band`, see `Conventions`).
    */
   public declareOutOfBandSecret(name: string, keys: readonly string[]): void {
     assertValid(`SecureNamespace ${this.name}`, 'out-of-band secret name', name, checkDnsSubdomain(name));
     if (keys.length === 0) throw new PropsError(`SecureNamespace ${this.name}`, 'out-of-band secret keys', keys, 'must list at least one key');
     this.outOfBand.set(name, [...new Set([...(this.outOfBand.get(name) ?? []), ...keys])]);
     const sorted = Object.fromEntries([...this.outOfBand.entries()].sort(([a], [b]) => a.localeCompare(b)));
-    this.namespace.metadata.addAnnotation(OUT_OF_BAND_SECRETS_ANNOTATION, JSON.stringify(sorted));
+    this.namespace.metadata.addAnnotation(Conventions.of(this).annotationKey('outOfBandSecrets'), JSON.stringify(sorted));
   }
 }

@@ -10,6 +10,7 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
+import { Conventions } from './conventions';
 import { LabelSet } from './labels';
 import { SecureNamespace } from './namespace';
 import { assertValid, checkCidr, checkDnsLabel, checkPodLabels, checkPort, PropsError } from './validation';
@@ -148,12 +149,6 @@ export interface INetworkEndpoint extends IConstruct {
    */
   readonly managedElsewhere?: string;
 }
-
-/**
- * Annotation of a NetworkPolicy whose pods are deployed by something other than these manifests
- * (its value says what), so that "this policy selects no pod in the output" is expected.
- */
-export const PODS_MANAGED_ELSEWHERE_ANNOTATION = 'networking.soundcore-kcp.com/pods-managed-elsewhere';
 
 /** Options of an edge (`source.connectTo(target, options)`). */
 export interface ConnectOptions {
@@ -375,7 +370,7 @@ export class ZeroTrustNetwork extends Construct {
     const metadata = this.metadata(endpoint.name);
     new k8s.KubeNetworkPolicy(endpoint, 'NetworkPolicy', {
       metadata: endpoint.managedElsewhere === undefined ? metadata
-        : { ...metadata, annotations: { [PODS_MANAGED_ELSEWHERE_ANNOTATION]: endpoint.managedElsewhere } },
+        : { ...metadata, annotations: { [Conventions.of(this).annotationKey('podsManagedElsewhere')]: endpoint.managedElsewhere } },
       spec: Lazy.any({ produce: () => this.policySpec(endpoint) }),
     });
   }

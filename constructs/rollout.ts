@@ -11,6 +11,7 @@ import {
 } from './argo-rollouts';
 import { LabelSet } from './labels';
 import { SmokeTest, SmokeTestTarget } from './smoke-test';
+import { Conventions } from './conventions';
 
 type RolloutStrategySpec = NonNullable<RolloutSpec['strategy']>;
 type CanarySpec = NonNullable<RolloutStrategySpec['canary']>;
@@ -67,7 +68,7 @@ export class ArgoRollout extends Construct {
     const engine = w.release.argo!;
     const name = w.name;
     const smokeName = `${name}-smoke`;
-    const smoke = smokeJob(w, props.secondService, engine.analysis);
+    const smoke = smokeJob(this, w, props.secondService, engine.analysis);
     this.smokeUrls = smoke.urls;
     this.smokeTemplate = new KubeAnalysisTemplate(this, 'SmokeTemplate', {
       metadata: { name: smokeName, labels: props.labels },
@@ -155,8 +156,10 @@ export class ArgoRollout extends Construct {
  * of its own that is never synthesized: the Job metric runs the same hardened pod, script and image
  * as the git-driven engine's promotion gate, without a Job object of its own in the output.
  */
-function smokeJob(w: RolloutWorkload, service: kplus.Service, analysis: RolloutAnalysisOptions): { labels: LabelSet; spec: unknown; urls: readonly string[] } {
+function smokeJob(scope: Construct, w: RolloutWorkload, service: kplus.Service, analysis: RolloutAnalysisOptions): { labels: LabelSet; spec: unknown; urls: readonly string[] } {
   const scratch = new Chart(new App(), 'SmokeTestTemplate');
+  // (built off the tree, so it is given the conventions of the Rollout's scope)
+  Conventions.set(scratch, Conventions.of(scope));
   const test = new SmokeTest(scratch, 'SmokeTest', { target: w, service, paths: analysis.smokePaths, labels: analysis.smokeLabels });
   const job = ApiObject.of(test.job).toJson() as { metadata: { labels: LabelSet }; spec: unknown };
   // the instance label names a tag and attempt of the git-driven engine: here every run is a new Job

@@ -9,7 +9,7 @@ import type { RuleAlert } from './alert-routing';
 export interface RunbookPage {
   /** Title, e.g. the slug. */
   readonly title: string;
-  /** Where it applies, e.g. `environment production (namespace soundcore-kcp-prod)`. */
+  /** Where it applies, e.g. `environment production (namespace shop-prod)`. */
   readonly scope: string;
   /** The alerts linking to it (at least one). */
   readonly alerts: readonly RuleAlert[];

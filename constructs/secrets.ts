@@ -57,7 +57,7 @@ export class SecretStoreRef {
 
 /** Where one value lives in the secret store. */
 export interface RemoteRef {
-  /** Key (path or name) of the secret in the provider, e.g. `soundcore-kcp/production/db-credentials`. */
+  /** Key (path or name) of the secret in the provider, e.g. `shop/production/db-credentials`. */
   readonly key: string;
   /** Property of a structured (JSON) secret. @default - the whole value */
   readonly property?: string;

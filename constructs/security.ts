@@ -1,5 +1,6 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { Conventions } from './conventions';
 import { ContainerResources, Quantity } from './quantity';
 
 /**
@@ -10,14 +11,17 @@ import { ContainerResources, Quantity } from './quantity';
 
 /** Options for {@link restrictedContainerSecurity}. */
 export interface RestrictedSecurityOptions {
-  /** Numeric UID the container runs as (non-root). @default 10001 */
+  /** Numeric UID the container runs as (non-root). @default DEFAULT_RUN_AS (65532) */
   readonly user?: number;
-  /** Numeric GID the container runs as. @default 10001 */
+  /** Numeric GID the container runs as. @default DEFAULT_RUN_AS (65532) */
   readonly group?: number;
 }
 
-/** Default UID/GID of KCP images (created in their Dockerfiles as a non-root user). */
-export const DEFAULT_RUN_AS = 10001;
+/**
+ * UID/GID used when none is given: the `nonroot` user (65532) of the distroless and Chainguard base
+ * images. Constructs use `Conventions.of(scope).runAsUser`, whose default this is.
+ */
+export const DEFAULT_RUN_AS = Conventions.DEFAULT.runAsUser;
 
 /** Container security context meeting "restricted". */
 export function restrictedContainerSecurity(o: RestrictedSecurityOptions = {}): kplus.ContainerSecurityContextProps {

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Conventions } from './conventions';
 import { LabelSet, recommendedLabels } from './labels';
 import { otherColour, ReleaseStrategy } from './release-strategy';
 import { hardenPodTemplate, restrictedContainerSecurity, restrictedPodSecurity } from './security';
@@ -182,8 +183,10 @@ export class SmokeTest extends Construct {
     // and the script retries the unanswered calls.
     if (bg) target.selectStagedVersionOnPreview();
 
+    const conventions = Conventions.of(this);
+    const runAs = { user: conventions.runAsUser, group: conventions.runAsUser };
     const labels = {
-      app: SMOKE_TEST_APP,
+      [conventions.appLabel]: SMOKE_TEST_APP,
       ...recommendedLabels({ name: SMOKE_TEST_APP, instance: this.instance, component: 'test' }),
       'smoke-test/target': target.name,
       'smoke-test/version': this.imageTag,
@@ -195,7 +198,7 @@ export class SmokeTest extends Construct {
       backoffLimit: 2,
       activeDeadline: Duration.seconds(deadline),
       ttlAfterFinished: SMOKE_TEST_TTL,
-      securityContext: restrictedPodSecurity(),
+      securityContext: restrictedPodSecurity(runAs),
       automountServiceAccountToken: false,
     });
     this.job.addContainer({
@@ -213,7 +216,7 @@ export class SmokeTest extends Construct {
         cpu: { request: kplus.Cpu.millis(SMOKE_TEST_RESOURCES.requests.cpu), limit: kplus.Cpu.millis(SMOKE_TEST_RESOURCES.limits.cpu) },
         memory: { request: Size.mebibytes(SMOKE_TEST_RESOURCES.requests.memory), limit: Size.mebibytes(SMOKE_TEST_RESOURCES.limits.memory) },
       },
-      securityContext: restrictedContainerSecurity(),
+      securityContext: restrictedContainerSecurity(runAs),
     });
     hardenPodTemplate(this.job);
 

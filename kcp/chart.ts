@@ -8,7 +8,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  AlertRouting, AvailabilityAlerts, COLOUR_LABEL, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
+  AlertRouting, AvailabilityAlerts, Conventions, CredentialsSecret, GrafanaDashboard, HttpServiceAlerts, Microservice, NetworkPeer,
   PrometheusRules, PropsError, ReleaseStrategy, RUNBOOK_PLACEHOLDER, SecretSource, SecretStoreRef, SecureNamespace, serviceOverviewDashboard,
   ROLLOUT_REVISION_POD_LABEL, SloBurnRateAlerts, SloDefinition, SMOKE_TEST_APP, SmokeTest, TrafficPeer, UrlProbe, WorkloadMonitor, ZeroTrustNetwork,
 } from '../constructs';
@@ -18,7 +18,7 @@ import {
 import { ALERTING_REMOTE_REFS, alertingFor } from '../environments/alerting';
 import { addSloAnalysisTemplate } from './argo';
 import { dbCredentials } from './credentials';
-import { DEPLOY_SET_LABEL, PROJECT } from './project';
+import { DEPLOY_SET_LABEL, KCP_CONVENTIONS, PROJECT } from './project';
 import { publicEdge, publicHosts } from './edge';
 import { declareTraffic } from './traffic';
 
@@ -80,6 +80,7 @@ export class KcpEnvironmentChart extends Chart {
   constructor(scope: Construct, id: string, props: KcpEnvironmentChartProps) {
     const env = props.environment;
     super(scope, id, { namespace: env.namespace, labels: { environment: env.name, [DEPLOY_SET_LABEL]: env.name } });
+    Conventions.set(this, KCP_CONVENTIONS);
     const unresolved = props.catalogue.map((c) => c.name).filter((c) => props.releases[c] === undefined);
     if (unresolved.length > 0) {
       throw new PropsError(`KcpEnvironmentChart ${env.name}`, 'releases', unresolved, 'must hold the resolved release of every catalogue component (release/strategies.ts), missing');
@@ -185,7 +186,7 @@ export class KcpEnvironmentChart extends Chart {
       interval: monitoring.scrapeInterval,
       metricsPort: monitoring.metricsPort,
       // Argo's revision label on every series of its pods, so an analysis reads the new revision only.
-      ...(argo ? { podTargetLabels: [COLOUR_LABEL, ROLLOUT_REVISION_POD_LABEL] } : {}),
+      ...(argo ? { podTargetLabels: [KCP_CONVENTIONS.colourLabel, ROLLOUT_REVISION_POD_LABEL] } : {}),
     });
     for (const spec of props.catalogue.filter((c) => c.exposesMetrics === true)) monitor.scrape(workloads.get(spec.name)!);
     new HttpServiceAlerts(this, 'Alerts', {
@@ -238,7 +239,7 @@ export class KcpEnvironmentChart extends Chart {
     // The smoke-test Job's pods reach the components they check (declared only while one is staged,
     // so no policy ever selects nothing).
     if (smokeTargets.length > 0) {
-      const smoke = new TrafficPeer(this, 'SmokeTestTraffic', { network, name: SMOKE_TEST_APP, peer: NetworkPeer.pods({ app: SMOKE_TEST_APP }) });
+      const smoke = new TrafficPeer(this, 'SmokeTestTraffic', { network, name: SMOKE_TEST_APP, peer: NetworkPeer.pods(KCP_CONVENTIONS.selectorLabels(SMOKE_TEST_APP)) });
       for (const target of smokeTargets) smoke.connectTo(target, { description: 'smoke test' });
     }
     // Alert routing by team and severity (after every alert rule: a rule of a team without a route

@@ -4,5 +4,5 @@
  */
 export { ComponentsFailedError, KcpEnvironmentChart } from './chart';
 export type { ComponentFailure, KcpEnvironmentChartProps, ReleaseSmokeTest, ResolvedRelease, ResolvedReleases } from './chart';
-export { DEPLOY_SET_LABEL, PROJECT } from './project';
+export { DEPLOY_SET_LABEL, KCP_CONVENTIONS, PROJECT } from './project';
 export { ACME_SOLVER } from './traffic';

@@ -4,7 +4,7 @@
  * and runbook pages.
  */
 import { App, Chart } from 'cdk8s';
-import { COLOUR_LABEL, otherColour, smokeTestInstance, ZeroTrustNetwork } from '../constructs';
+import { otherColour, smokeTestInstance, ZeroTrustNetwork } from '../constructs';
 import { DEPLOY_SET_LABEL, KcpEnvironmentChart } from '../kcp';
 import { renderDeployPlan, TrafficGate } from '../release/deploy-plan';
 import { isPlatformObject } from '../release/guardrails';
@@ -42,7 +42,7 @@ function trafficGatesOf(chart: KcpEnvironmentChart): TrafficGate[] {
     const smoke = chart.releases[w.name].smokeTest;
     return {
       service: w.service.name,
-      selectorKey: COLOUR_LABEL,
+      selectorKey: w.conventions.colourLabel,
       colour: bg.active,
       deployment: w.activeDeployment.name,
       otherColour: otherColour(bg.active),

@@ -12,7 +12,7 @@
  * its Service, which selects only the new colour once traffic moved.
  */
 import { App } from 'cdk8s';
-import { COLOUR_LABEL, SloDefinition, sloVerificationChecks } from '../constructs';
+import { SloDefinition, sloVerificationChecks } from '../constructs';
 import { KcpEnvironmentChart } from '../kcp';
 
 /** The verification's window and how strict it is (README "Post-deploy verification"). */
@@ -45,7 +45,7 @@ export function renderVerifyPlan(chart: KcpEnvironmentChart): string | undefined
     const scraped = w.exposesMetrics;
     const checks = sloVerificationChecks(scraped ? bySlo(SERVICE_SLOS) : bySlo(EDGE_SLOS), {
       window: VERIFICATION.window,
-      matchers: scraped ? [`service="${w.service.name}"`, `${COLOUR_LABEL}="${colour}"`] : [`service="${w.service.name}"`],
+      matchers: scraped ? [`service="${w.service.name}"`, `${w.conventions.colourLabel}="${colour}"`] : [`service="${w.service.name}"`],
       maxBurnRate: VERIFICATION.maxBurnRate,
       minBadEventsAtThreshold: VERIFICATION.minBadEventsAtThreshold,
     });

@@ -136,6 +136,13 @@ const APP_LAYERS = ['main.ts', 'environments', 'kcp', 'release', 'review', 'synt
 /** What lies above each step of the data's path (nothing imports back up it). */
 const ABOVE = { environments: ['kcp', 'synth', 'main.ts', 'scripts', 'pulumi'], kcp: ['synth', 'main.ts', 'scripts', 'pulumi'] };
 
+/**
+ * The library's neutral modules: pure data and checks, no construct (constructs/conventions.ts holds
+ * the label keys and annotation keys both the constructs and the gate use). The gate imports nothing
+ * else of the library, so it reads the annotations the constructs write without depending on them.
+ */
+const NEUTRAL_LIBRARY_MODULES = ['constructs/conventions.ts', 'constructs/validation.ts', 'constructs/quantity.ts'];
+
 /** The rules, each as the list of what breaks it (empty when it holds). */
 function violations(graph: ImportGraph) {
   return {
@@ -146,6 +153,8 @@ function violations(graph: ImportGraph) {
     chartImportsRelease: importsBetween(graph, ['kcp'], ['release']),
     // (the chart's inputs are the construct library and the environments' data; nothing else of the app)
     chartImportsOutsideItsInputs: importsBetween(graph, ['kcp'], APP_LAYERS.filter((l) => !['kcp', 'environments', 'release', ...ABOVE.kcp].includes(l))),
+    gateImportsConstructs: importsBetween(graph, ['validate'], ['constructs']).filter((i) => !NEUTRAL_LIBRARY_MODULES.includes(i.split(' -> ')[1])),
+    neutralModulesImportConstructs: importsBetween(graph, NEUTRAL_LIBRARY_MODULES, ['constructs']).filter((i) => !NEUTRAL_LIBRARY_MODULES.includes(i.split(' -> ')[1])),
   };
 }
 
@@ -158,10 +167,14 @@ describe('the import graph', () => {
     expect([...graph].flatMap(([f, imports]) => imports.filter((i) => i.endsWith('(unresolved)')).map((i) => `${f} -> ${i}`))).toEqual([]);
   });
 
-  test('flows one way: no cycle; the library imports no app layer; environments -> kcp chart -> synth with nothing back up; the chart never imports release/', () => {
+  test('flows one way: no cycle; the library imports no app layer; environments -> kcp chart -> synth with nothing back up; the chart never imports release/; the gate imports only the library\'s neutral modules', () => {
     expect(violations(graph)).toEqual({
       cycles: [], libraryImportsApp: [], environmentsImportUp: [], chartImportsUp: [], chartImportsRelease: [], chartImportsOutsideItsInputs: [],
+      gateImportsConstructs: [], neutralModulesImportConstructs: [],
     });
+    // the gate reads the library's annotation keys from the neutral module, as the constructs that write them do
+    expect(importsBetween(graph, ['validate'], ['constructs/conventions.ts'])).toEqual(['validate/references.ts -> constructs/conventions.ts', 'validate/traffic.ts -> constructs/conventions.ts']);
+    expect(importsBetween(graph, ['constructs/network.ts', 'constructs/namespace.ts'], ['constructs/conventions.ts']).length).toBe(2);
     // the chain itself: the chart builds on environments/, the pipeline on the chart
     expect(importsBetween(graph, ['kcp'], ['environments']).length).toBeGreaterThan(0);
     expect(importsBetween(graph, ['synth'], ['kcp']).length).toBeGreaterThan(0);
@@ -177,6 +190,8 @@ describe('the import graph', () => {
     expect(broken('kcp/traffic.ts', '../synth/output').chartImportsUp).toEqual(['kcp/traffic.ts -> synth/output.ts']);
     expect(broken('kcp/chart.ts', '../release/state').chartImportsRelease).toEqual(['kcp/chart.ts -> release/state.ts']);
     expect(broken('kcp/chart.ts', '../validate/findings').chartImportsOutsideItsInputs).toEqual(['kcp/chart.ts -> validate/findings.ts']);
+    expect(broken('validate/traffic.ts', '../constructs/network').gateImportsConstructs).toEqual(['validate/traffic.ts -> constructs/network.ts']);
+    expect(broken('constructs/conventions.ts', './labels').neutralModulesImportConstructs).toEqual(['constructs/conventions.ts -> constructs/labels.ts']);
   });
 });
 

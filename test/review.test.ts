@@ -1,4 +1,4 @@
-import { COLOUR_LABEL } from '../constructs';
+import { KCP_CONVENTIONS } from '../kcp';
 import { formatJson, formatMarkdown, Manifest, plainLine, reviewEnvironment, reviewObjects, ReviewLine } from '../review';
 import { PREVIEW_SUFFIX, COLOUR_LABEL as REVIEW_COLOUR_LABEL } from '../review/context';
 import { find, Obj, synthObjects } from './helpers';
@@ -307,7 +307,7 @@ describe('the review of a change to the manifests', () => {
 
 describe('the review\'s conventions', () => {
   test('match the blue/green construct: colour label and preview Service name', () => {
-    expect(REVIEW_COLOUR_LABEL).toBe(COLOUR_LABEL);
+    expect(REVIEW_COLOUR_LABEL).toBe(KCP_CONVENTIONS.colourLabel);
     const previews = PROD.filter((o) => o.kind === 'Service' && o.metadata.name.endsWith(PREVIEW_SUFFIX)).map((o) => o.metadata.name);
     expect(previews.sort()).toEqual(PROD.filter((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-blue'))
       .map((o) => `${o.metadata.name.replace(/-blue$/, '')}${PREVIEW_SUFFIX}`).sort());

@@ -2,7 +2,7 @@
  * Cross-object checks of what pods and objects point at: ConfigMap and Secret references (with
  * keys) from env, envFrom and volumes, and the Namespace of every namespaced object.
  */
-import { OUT_OF_BAND_SECRETS_ANNOTATION } from '../constructs/namespace';
+import { findLibraryAnnotation } from '../constructs/conventions';
 import { EnvironmentIndex, inNamespace } from './environment';
 import { asArray, asObject, asString, Finding, findingAt, JsonObject, JsonPath, ManifestObject } from './findings';
 import { SchemaRegistry } from './registry';
@@ -41,31 +41,34 @@ function externalSecretTarget(object: ManifestObject): { name: string; keys: Key
 }
 
 /**
- * The out-of-band Secrets a Namespace declares in its {@link OUT_OF_BAND_SECRETS_ANNOTATION}
- * annotation, or the reason the annotation is malformed (then it declares nothing).
+ * The out-of-band Secrets a Namespace declares in its `secrets.<annotation domain>/provided-out-of-band`
+ * annotation (the library's `outOfBandSecrets`, whatever domain the platform chose), with the key it
+ * was found under, or the reason the annotation is malformed (then it declares nothing).
  */
-function outOfBandSecrets(ns: ManifestObject): { secrets: { [name: string]: string[] }; problem?: string } {
-  const raw = asString(asObject(asObject(ns.body.metadata).annotations)[OUT_OF_BAND_SECRETS_ANNOTATION]);
-  if (raw === undefined) return { secrets: {} };
+function outOfBandSecrets(ns: ManifestObject): { secrets: { [name: string]: string[] }; key?: string; problem?: string } {
+  const found = findLibraryAnnotation(asObject(asObject(ns.body.metadata).annotations), 'outOfBandSecrets');
+  const raw = asString(found?.value);
+  if (found === undefined || raw === undefined) return { secrets: {} };
+  const key = found.key;
   const problem = 'must be JSON mapping Secret names to their keys, e.g. {"db-credentials":["postgres-url"]}';
   try {
     const parsed: unknown = JSON.parse(raw);
     const entries = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : undefined;
     if (entries === undefined || !entries.every(([, keys]) => Array.isArray(keys) && keys.length > 0 && keys.every((k) => typeof k === 'string'))) {
-      return { secrets: {}, problem };
+      return { secrets: {}, key, problem };
     }
-    return { secrets: Object.fromEntries(entries) as { [name: string]: string[] } };
+    return { secrets: Object.fromEntries(entries) as { [name: string]: string[] }, key };
   } catch {
-    return { secrets: {}, problem };
+    return { secrets: {}, key, problem };
   }
 }
 
 /** A Namespace's out-of-band Secrets annotation must be well-formed, or it silently declares nothing. */
 export function checkOutOfBandSecretsAnnotation(env: EnvironmentIndex): Finding[] {
   return env.ofKind('', 'Namespace').flatMap((ns) => {
-    const { problem } = outOfBandSecrets(ns);
-    return problem === undefined ? []
-      : [findingAt(ns, 'reference/out-of-band-secrets', ['metadata', 'annotations', OUT_OF_BAND_SECRETS_ANNOTATION], problem)];
+    const { key, problem } = outOfBandSecrets(ns);
+    return problem === undefined || key === undefined ? []
+      : [findingAt(ns, 'reference/out-of-band-secrets', ['metadata', 'annotations', key], problem)];
   });
 }
 

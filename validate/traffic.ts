@@ -3,7 +3,7 @@
  * backends, ServiceMonitor selectors, ports and Prometheus labels, NetworkPolicy pod selectors.
  * Each check reads one environment and reports dangling references.
  */
-import { PODS_MANAGED_ELSEWHERE_ANNOTATION } from '../constructs/network';
+import { findLibraryAnnotation } from '../constructs/conventions';
 import { EnvironmentIndex, inNamespace } from './environment';
 import { asArray, asObject, asString, Finding, findingAt, JsonObject, JsonPath, ManifestObject } from './findings';
 import {
@@ -167,7 +167,9 @@ export function checkServiceMonitorLabels(env: EnvironmentIndex, required: Label
 export function checkNetworkPolicySelectors(env: EnvironmentIndex): Finding[] {
   return env.ofKind('networking.k8s.io', 'NetworkPolicy').flatMap((policy) => {
     // pods deployed by something else (a datastore run by another team), declared on the policy
-    if (asString(asObject(asObject(policy.body.metadata).annotations)[PODS_MANAGED_ELSEWHERE_ANNOTATION]) !== undefined) return [];
+    // (`networking.<annotation domain>/pods-managed-elsewhere`, whatever domain the platform chose)
+    const managedElsewhere = findLibraryAnnotation(asObject(asObject(policy.body.metadata).annotations), 'podsManagedElsewhere');
+    if (asString(managedElsewhere?.value) !== undefined) return [];
     const selector = asObject(policy.body.spec).podSelector;
     const pods = env.podIndex(policy.namespace);
     if (pods.anySelectedBy(selector)) return [];

@@ -1,5 +1,8 @@
 import { validateObjects } from '../../validate';
-import { OUT_OF_BAND_SECRETS_ANNOTATION } from '../../constructs';
+import { Conventions } from '../../constructs';
+
+/** The annotation under a platform's own domain: the gate knows no domain, it finds `secrets.<any domain>/provided-out-of-band`. */
+const OUT_OF_BAND_SECRETS_ANNOTATION = new Conventions({ annotationDomain: 'shop.example.com' }).annotationKey('outOfBandSecrets');
 import { checkConfigReferences, checkNamespaces, checkOutOfBandSecretsAnnotation } from '../../validate/references';
 import { Body, environment, goodObjects, goodWith, goodWithout, lines, objectOf } from './helpers';
 
@@ -49,10 +52,21 @@ describe('ConfigMap and Secret references', () => {
     ]);
   });
 
+  test('ignores an annotation of that name outside the library\'s `secrets.<domain>/` prefix', () => {
+    // GIVEN the Secret declared under a key with the right name but another group, and one without a domain
+    const env = (key: string) => environment(goodWith(NS, (ns: Body) => { ns.metadata.annotations = { [key]: JSON.stringify({ 'db-credentials': ['postgres-url'] }) }; })
+      .filter((o) => o.file !== 'shop/24-externalsecret-db-credentials.yaml'));
+    // THEN the reference is still reported as missing
+    for (const key of ['networking.shop.example.com/provided-out-of-band', 'secrets/provided-out-of-band', 'secrets.shop.example.com/provided-out-of-band/x']) {
+      expect(lines(checkConfigReferences(env(key)))).toHaveLength(2);
+    }
+    expect(lines(checkConfigReferences(env(OUT_OF_BAND_SECRETS_ANNOTATION)))).toEqual([]);
+  });
+
   test('reports a malformed out-of-band Secrets annotation instead of trusting it', () => {
     const env = environment(goodWith(NS, (ns: Body) => { ns.metadata.annotations = { [OUT_OF_BAND_SECRETS_ANNOTATION]: 'db-credentials' }; }));
     expect(lines(checkOutOfBandSecretsAnnotation(env))).toEqual([
-      `${NS} Namespace shop metadata.annotations["secrets.soundcore-kcp.com/provided-out-of-band"]: must be JSON mapping Secret names to their keys, e.g. {"db-credentials":["postgres-url"]} [reference/out-of-band-secrets]`,
+      `${NS} Namespace shop metadata.annotations["secrets.shop.example.com/provided-out-of-band"]: must be JSON mapping Secret names to their keys, e.g. {"db-credentials":["postgres-url"]} [reference/out-of-band-secrets]`,
     ]);
   });
 

@@ -2,7 +2,10 @@ import {
   checkIngressBackends, checkNetworkPolicySelectors, checkServiceMonitorLabels, checkServiceMonitorPorts,
   checkServiceMonitorSelectors, checkServiceSelectors, checkServiceTargetPorts,
 } from '../../validate/traffic';
-import { PODS_MANAGED_ELSEWHERE_ANNOTATION } from '../../constructs';
+import { Conventions } from '../../constructs';
+
+/** The annotation under the library's default domain (the gate finds it under any domain). */
+const PODS_MANAGED_ELSEWHERE_ANNOTATION = Conventions.DEFAULT.annotationKey('podsManagedElsewhere');
 import { Body, environment, goodObjects, goodWith, goodWithout, lines } from './helpers';
 
 const WEB_SVC = 'shop/44-service-web.yaml';
